@@ -1,0 +1,227 @@
+"""The `funnel` command: generate a synthetic base, run the pipeline, inspect loads, start the UI."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from orchestration.settings import PROJECT_DIR, FunnelPaths
+
+DAGSTER_CONFIG = """\
+# Written by `funnel`: runs of the funnel job write one DuckDB file, so one run at a time.
+concurrency:
+  runs:
+    max_concurrent_runs: 1
+telemetry:
+  enabled: false
+"""
+
+
+def _use_home(home: str | None) -> FunnelPaths:
+    """Fix FUNNEL_HOME (absolute) for this process and the dbt and Dagster processes it starts."""
+    paths = FunnelPaths(Path(home).resolve()) if home else FunnelPaths.from_env()
+    os.environ["FUNNEL_HOME"] = str(paths.home)
+    paths.home.mkdir(parents=True, exist_ok=True)
+    dagster_home = Path(os.environ.setdefault("DAGSTER_HOME", str(paths.home / "dagster")))
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    config = dagster_home / "dagster.yaml"
+    if not config.exists():
+        config.write_text(DAGSTER_CONFIG)
+    # dbt and dagster of this environment, even when it is not activated.
+    os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    return paths
+
+
+def _day(text: str) -> str:
+    try:
+        return date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a day as YYYY-MM-DD, got {text!r}") from None
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from orchestration.synthetic import generate
+
+    paths = _use_home(args.home)
+    landing = Path(args.landing).resolve() if args.landing else paths.landing
+    try:
+        summary = generate(
+            landing,
+            contacts=args.contacts,
+            companies=args.companies,
+            events=args.events,
+            seed=args.seed,
+            end_date=date.fromisoformat(args.end_date) if args.end_date else None,
+            file_format=args.format,
+            bad_row_share=0.0 if args.no_bad_rows else args.bad_row_share,
+            progress=not args.quiet,
+        )
+    except ValueError as error:
+        print(f"funnel generate: {error}", file=sys.stderr)
+        return 2
+    print(f"Wrote a synthetic B2B base to {landing}")
+    for entity, rows in summary.rows.items():
+        bad = sum(summary.bad_rows.get(entity, {}).values())
+        print(f"  {entity:<18} {rows:>12,} rows  ({bad:,} deliberately bad)")
+    return 0
+
+
+def _execute(paths: FunnelPaths, as_of: str, raw_only: bool = False):
+    """Materialise the funnel job in-process: the same definitions the UI and schedule use."""
+    from orchestration.dbt_project import prepare_manifest
+
+    prepare_manifest()
+    from dagster import AssetSelection, DagsterInstance
+
+    from orchestration.definitions import defs
+    from orchestration.raw_assets import RAW_GROUP
+    from orchestration.schedules import run_config_as_of
+
+    job = defs.resolve_job_def("funnel_job")
+    selection = AssetSelection.groups(RAW_GROUP) if raw_only else None
+    with DagsterInstance.get() as instance:
+        return job.execute_in_process(
+            run_config=run_config_as_of(as_of),
+            instance=instance,
+            raise_on_error=False,
+            asset_selection=list(selection.resolve(defs.resolve_asset_graph()))
+            if selection
+            else None,
+        )
+
+
+def _report_failure(result) -> None:
+    print("\nThe run failed:", file=sys.stderr)
+    for event in result.all_events:
+        if event.is_step_failure:
+            error = event.step_failure_data.error
+            message = error.message.strip() if error else "unknown error"
+            print(f"  step {event.step_key}: {message}", file=sys.stderr)
+    print(
+        f"Run id {result.run_id}: `funnel ui` shows its logs (DAGSTER_HOME="
+        f"{os.environ['DAGSTER_HOME']}).",
+        file=sys.stderr,
+    )
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from orchestration.summary import print_summary
+
+    paths = _use_home(args.home)
+    if not paths.landing.is_dir():
+        print(
+            f"funnel run: no landing folder at {paths.landing}. Put files there (one folder per"
+            " entity) or run `funnel generate` first.",
+            file=sys.stderr,
+        )
+        return 2
+    as_of = args.as_of or datetime.now(UTC).date().isoformat()
+    print(f"Running the funnel job as of {as_of} on {paths.home}")
+    result = _execute(paths, as_of)
+    if not result.success:
+        _report_failure(result)
+        return 1
+    print_summary(paths, as_of)
+    return 0
+
+
+def cmd_load(args: argparse.Namespace) -> int:
+    from orchestration.summary import print_load_status
+
+    paths = _use_home(args.home)
+    result = _execute(paths, datetime.now(UTC).date().isoformat(), raw_only=True)
+    if not result.success:
+        _report_failure(result)
+        return 1
+    print_load_status(paths, limit=20)
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from orchestration.summary import print_load_status
+
+    paths = _use_home(args.home)
+    if not paths.warehouse.exists():
+        print(f"funnel status: no warehouse at {paths.warehouse} yet; run `funnel run`.")
+        return 2
+    print_load_status(paths, limit=args.limit)
+    return 0
+
+
+def cmd_ui(args: argparse.Namespace) -> int:
+    _use_home(args.home)
+    command = [
+        str(Path(sys.executable).parent / "dagster"),
+        "dev",
+        "-m",
+        "orchestration.definitions",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(args.port),
+    ]
+    os.chdir(PROJECT_DIR)
+    os.execv(command[0], command)
+    return 0  # not reached
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="funnel",
+        description="The B2B funnel warehouse: landing files to funnel stages and reports.",
+    )
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--home",
+        help="FUNNEL_HOME: the folder a run reads and writes (default: $FUNNEL_HOME or ./data)",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    gen = commands.add_parser("generate", parents=[common], help="write a synthetic B2B base into landing/")
+    gen.add_argument("--contacts", type=int, default=2_000, help="contacts (default 2000)")
+    gen.add_argument("--companies", type=int, help="companies (default contacts / 5)")
+    gen.add_argument("--events", type=int, help="engagement events (default contacts x 20)")
+    gen.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+    gen.add_argument("--end-date", type=_day, help="last day of the data (default today)")
+    gen.add_argument("--format", choices=["csv", "parquet"], default="csv")
+    gen.add_argument(
+        "--bad-row-share",
+        type=float,
+        default=0.01,
+        help="share of deliberately bad rows per entity (default 0.01)",
+    )
+    gen.add_argument("--no-bad-rows", action="store_true", help="write no bad rows")
+    gen.add_argument("--landing", help="landing folder (default FUNNEL_HOME/landing)")
+    gen.add_argument("--quiet", action="store_true", help="no progress bar")
+    gen.set_defaults(func=cmd_generate)
+
+    run = commands.add_parser("run", parents=[common], help="load new landing files, build the models, run the checks"
+    )
+    run.add_argument(
+        "--as-of", type=_day, help="compute scores and stages as of this day (default today)"
+    )
+    run.set_defaults(func=cmd_run)
+
+    load = commands.add_parser("load", parents=[common], help="only load new landing files into raw")
+    load.set_defaults(func=cmd_load)
+
+    status = commands.add_parser("status", parents=[common], help="recent landing files and quarantined rows")
+    status.add_argument("--limit", type=int, default=20, help="files to list (default 20)")
+    status.set_defaults(func=cmd_status)
+
+    ui = commands.add_parser("ui", parents=[common], help="start the Dagster UI on 127.0.0.1")
+    ui.add_argument("--port", type=int, default=3000)
+    ui.set_defaults(func=cmd_ui)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

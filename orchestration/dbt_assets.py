@@ -1,0 +1,60 @@
+"""The dbt project as Dagster assets: models, seeds and their data tests (as asset checks)."""
+
+
+import json
+import shutil
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from dagster import AssetExecutionContext, AssetKey, Config
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+
+from orchestration.dbt_project import dbt_project, prepare_manifest
+from orchestration.raw_assets import raw_asset_key
+
+# `dagster dev` re-parses on load; `funnel` parses before loading; elsewhere parse when missing.
+dbt_project.prepare_if_dev()
+if not dbt_project.manifest_path.exists():
+    prepare_manifest()
+
+
+class FunnelDbtTranslator(DagsterDbtTranslator):
+    """Sources point at the raw load assets; each model folder is a Dagster group."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            return AssetKey(raw_asset_key(dbt_resource_props["name"]))
+        return super().get_asset_key(dbt_resource_props)
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] == "seed":
+            return "seeds"
+        # fqn is [project, folder, ...]: models/staging/... -> "staging"
+        return dbt_resource_props["fqn"][1]
+
+
+class DbtBuildConfig(Config):
+    """Run configuration of the dbt build."""
+
+    as_of: str | None = None
+    """The day scores and stages are computed as of (YYYY-MM-DD); default today (UTC)."""
+
+
+def build_args(as_of: str | None) -> list[str]:
+    """The `dbt build` arguments for a run as of the given day."""
+    if as_of is not None:
+        date.fromisoformat(as_of)  # a clear error now rather than a SQL one later
+    return ["build", "--vars", json.dumps({"as_of": as_of})]
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    dagster_dbt_translator=FunnelDbtTranslator(),
+)
+def funnel_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
+    invocation = dbt.cli(build_args(config.as_of), context=context)
+    yield from invocation.stream()
+    # Each invocation writes its own target/<id> folder; the run's events already hold its results.
+    shutil.rmtree(invocation.target_path, ignore_errors=True)
