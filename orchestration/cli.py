@@ -1,4 +1,4 @@
-"""The `funnel` command: generate a synthetic base, run the pipeline, inspect loads, start the UI."""
+"""The `funnel` command: generate a base, run the pipeline, inspect loads, start the UI."""
 
 from __future__ import annotations
 
@@ -129,7 +129,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_load(args: argparse.Namespace) -> int:
-    from orchestration.summary import print_load_status
+    from orchestration.load_status import print_load_status
 
     paths = _use_home(args.home)
     result = _execute(paths, datetime.now(UTC).date().isoformat(), raw_only=True)
@@ -141,7 +141,7 @@ def cmd_load(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from orchestration.summary import print_load_status
+    from orchestration.load_status import print_load_status
 
     paths = _use_home(args.home)
     if not paths.warehouse.exists():
@@ -180,7 +180,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    gen = commands.add_parser("generate", parents=[common], help="write a synthetic B2B base into landing/")
+    gen = commands.add_parser(
+        "generate", parents=[common], help="write a synthetic B2B base into landing/"
+    )
     gen.add_argument("--contacts", type=int, default=2_000, help="contacts (default 2000)")
     gen.add_argument("--companies", type=int, help="companies (default contacts / 5)")
     gen.add_argument("--events", type=int, help="engagement events (default contacts x 20)")
@@ -198,17 +200,22 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--quiet", action="store_true", help="no progress bar")
     gen.set_defaults(func=cmd_generate)
 
-    run = commands.add_parser("run", parents=[common], help="load new landing files, build the models, run the checks"
+    run = commands.add_parser(
+        "run", parents=[common], help="load new landing files, build the models, run the checks"
     )
     run.add_argument(
         "--as-of", type=_day, help="compute scores and stages as of this day (default today)"
     )
     run.set_defaults(func=cmd_run)
 
-    load = commands.add_parser("load", parents=[common], help="only load new landing files into raw")
+    load = commands.add_parser(
+        "load", parents=[common], help="only load new landing files into raw"
+    )
     load.set_defaults(func=cmd_load)
 
-    status = commands.add_parser("status", parents=[common], help="recent landing files and quarantined rows")
+    status = commands.add_parser(
+        "status", parents=[common], help="recent landing files and quarantined rows"
+    )
     status.add_argument("--limit", type=int, default=20, help="files to list (default 20)")
     status.set_defaults(func=cmd_status)
 

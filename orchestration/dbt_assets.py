@@ -1,6 +1,5 @@
 """The dbt project as Dagster assets: models, seeds and their data tests (as asset checks)."""
 
-
 import json
 import shutil
 from collections.abc import Mapping

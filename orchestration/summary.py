@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import duckdb
 
-from orchestration.loading import MANIFEST_TABLE, QUARANTINE_TABLE
+from orchestration.loading import MANIFEST_TABLE
 from orchestration.settings import FunnelPaths
 
 SUMMARY_SCHEMAS = ("raw", "marts")
@@ -19,7 +19,10 @@ def table_row_counts(connection: duckdb.DuckDBPyConnection) -> list[tuple[str, i
         " order by table_schema = 'marts', table_name"
     ).fetchall()
     return [
-        (f"{schema}.{name}", connection.execute(f'select count(*) from {schema}."{name}"').fetchone()[0])
+        (
+            f"{schema}.{name}",
+            connection.execute(f'select count(*) from {schema}."{name}"').fetchone()[0],
+        )
         for schema, name in tables
     ]
 
@@ -74,32 +77,3 @@ def print_summary(paths: FunnelPaths, as_of: str) -> None:
     print("\nOutputs:")
     print(f"  working warehouse   {paths.warehouse}")
     print(f"  landing files       {paths.landing}")
-
-
-def print_load_status(paths: FunnelPaths, limit: int = 20) -> None:
-    with duckdb.connect(str(paths.warehouse), read_only=True) as connection:
-        files = connection.execute(
-            f"""
-            select finished_at, entity, file_name, status, rows_read, rows_loaded,
-                rows_quarantined, coalesce(reason, '')
-            from {MANIFEST_TABLE} order by finished_at desc, file_path limit ?
-            """,
-            [limit],
-        ).fetchall()
-        reasons = connection.execute(
-            f"""
-            select entity, regexp_replace(reason, ':.*$', '') as reason_kind, count(*)
-            from {QUARANTINE_TABLE} group by all order by 3 desc
-            """
-        ).fetchall()
-    print(f"Recent landing files ({paths.landing}):")
-    header = ("loaded at", "entity", "file", "status", "read", "loaded", "quarantined", "reason")
-    print("  " + " | ".join(header))
-    for row in files:
-        finished_at, *rest = row
-        print(f"  {finished_at:%Y-%m-%d %H:%M:%S} | " + " | ".join(str(v) for v in rest))
-    print("\nQuarantined rows by reason:")
-    if not reasons:
-        print("  none")
-    for entity, reason, count in reasons:
-        print(f"  {entity:<18} {reason:<48} {count:>10,}")

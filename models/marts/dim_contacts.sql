@@ -2,41 +2,131 @@ with
 
 contacts as (
 
-    select * from {{ ref('stg_landing__contacts') }}
+    select * from {{ ref('int_contacts_deduplicated') }}
 
 ),
 
-companies as (
+companies_matched as (
 
-    select company_id from {{ ref('stg_landing__companies') }}
+    select * from {{ ref('int_contacts_matched_to_companies') }}
+
+),
+
+fit as (
+
+    select * from {{ ref('int_contacts_fit_scored') }}
+
+),
+
+staged as (
+
+    select * from {{ ref('int_contacts_staged') }}
+
+),
+
+current_states as (
+
+    select
+        contact_id,
+        stage as funnel_stage
+
+    from {{ ref('int_contact_stage_timeline') }}
+    where is_state_change and left_at is null
+
+),
+
+events as (
+
+    select
+        contact_id,
+        decayed_points,
+        occurred_at
+
+    from {{ ref('int_engagement_events_scored') }}
+
+),
+
+engagement as (
+
+    select
+        contact_id,
+        sum(decayed_points) as engagement_score,
+        count(*) as engagement_event_count,
+        max(occurred_at) as last_engaged_at
+
+    from events
+    group by contact_id
 
 ),
 
 final as (
 
     select
+        -- ids
         contacts.contact_id,
-        companies.company_id,
+        companies_matched.company_id,
+
+        -- personal identifiers (working warehouse only, never published)
         contacts.email,
         contacts.first_name,
         contacts.last_name,
         contacts.phone,
         contacts.linkedin_url,
+
+        -- strings
         contacts.job_title,
         contacts.seniority,
         contacts.department,
         contacts.country_code as country,
         contacts.lead_source,
-        contacts.is_valid_email,
+        companies_matched.company_match_method,
+        fit.icp_fit_grade,
+        staged.lead_quality,
+        current_states.funnel_stage,
+        staged.highest_stage,
+        staged.disqualification_reason,
+
+        -- numerics
+        fit.icp_fit_score,
+        fit.company_fit_points,
+        fit.person_fit_points,
+        coalesce(engagement.engagement_score, 0.0) as engagement_score,
+        coalesce(engagement.engagement_event_count, 0) as engagement_event_count,
+        contacts.source_record_count,
+
+        -- booleans
+        fit.is_icp,
+        contacts.has_valid_email,
         contacts.is_opted_out,
-        not contacts.is_opted_out and contacts.is_valid_email as is_contactable,
+        not contacts.is_opted_out and contacts.has_valid_email as is_contactable,
+
+        -- dates
+        {{ as_of_date() }} as as_of_date,
+
+        -- timestamps
+        staged.prospect_at,
+        staged.lead_at,
+        staged.mql_at,
+        staged.sql_at,
+        staged.opportunity_at,
+        staged.customer_at,
+        staged.recycled_at,
+        staged.disqualified_at,
+        engagement.last_engaged_at,
         contacts.created_at,
         contacts.updated_at
 
-    from contacts
-    -- only a company_id that names a known company is kept; domain matching comes later
-    left join companies
-        on contacts.company_id = companies.company_id
+    from staged
+    inner join contacts
+        on staged.contact_id = contacts.contact_id
+    inner join fit
+        on staged.contact_id = fit.contact_id
+    inner join current_states
+        on staged.contact_id = current_states.contact_id
+    left join companies_matched
+        on staged.contact_id = companies_matched.contact_id
+    left join engagement
+        on staged.contact_id = engagement.contact_id
 
 )
 

@@ -30,30 +30,30 @@ renamed as (
 
     select
         -- ids
-        trim(event.event_id) as event_id,
-        {{ clean_text('event.contact_id') }} as contact_id,
+        trim(source_event.event_id) as event_id,
+        {{ clean_text('source_event.contact_id') }} as contact_id,
 
         -- strings
-        coalesce(event_types.canonical_value, {{ normalize_vocabulary('event.event_type') }}) as event_type,
-        {{ normalize_email('event.email') }} as email,
-        {{ normalize_vocabulary('event.channel') }} as channel,
-        {{ clean_text('event.campaign') }} as campaign,
-        {{ clean_text('event.asset') }} as asset,
-        {{ clean_text('event.url') }} as url,
+        coalesce(event_types.canonical_value, {{ normalize_vocabulary('source_event.event_type') }}) as event_type,
+        {{ normalize_email('source_event.email') }} as email,
+        {{ normalize_vocabulary('source_event.channel') }} as channel,
+        {{ clean_text('source_event.campaign') }} as campaign,
+        {{ clean_text('source_event.asset') }} as asset,
+        {{ clean_text('source_event.url') }} as url,
 
         -- booleans
         event_types.canonical_value is not null as is_known_event_type,
 
         -- timestamps
-        event.occurred_at,
-        event._loaded_at as loaded_at
+        source_event.occurred_at,
+        source_event._loaded_at as loaded_at
 
-    from loads_ranked as event
+    from loads_ranked as source_event
     left join vocabulary as event_types
         on
             event_types.domain = 'event_type'
-            and event_types.synonym = {{ normalize_vocabulary('event.event_type') }}
-    where event.load_rank = 1
+            and event_types.synonym = {{ normalize_vocabulary('source_event.event_type') }}
+    where source_event.load_rank = 1
 
 )
 

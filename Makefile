@@ -1,0 +1,47 @@
+# The two commands of the README, and the steps they are made of.
+#   make demo   set up, generate a small synthetic base, run the whole pipeline, print a summary
+#   make test   set up, then lint (ruff, sqlfluff) and run the test suite
+
+VENV        ?= .venv
+PYTHON      ?= python3
+BIN         := $(VENV)/bin
+FUNNEL_HOME ?= $(CURDIR)/data
+CONTACTS    ?= 5000
+export FUNNEL_HOME
+
+.PHONY: setup demo test lint format benchmark docs clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $@
+
+demo: setup
+	@if [ -d "$(FUNNEL_HOME)/landing" ]; then \
+		echo "Landing files already in $(FUNNEL_HOME)/landing: running on them."; \
+	else \
+		$(BIN)/funnel generate --contacts $(CONTACTS) --seed 42; \
+	fi
+	$(BIN)/funnel run
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	FUNNEL_HOME=$$(mktemp -d) $(BIN)/sqlfluff lint models tests/dbt
+
+format: setup
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+	FUNNEL_HOME=$$(mktemp -d) $(BIN)/sqlfluff fix models tests/dbt
+
+test: lint
+	$(BIN)/pytest
+
+benchmark: setup
+	$(BIN)/python benchmarks/generate.py
+
+clean:
+	rm -rf target logs

@@ -1,0 +1,50 @@
+{#
+    The day the funnel is computed as of: the `as_of` var (YYYY-MM-DD), else today (UTC).
+    Scores are read at the end of that day: `as_of_at()` is the first instant after it, and
+    everything dated at or after it is ignored.
+#}
+{% macro as_of_date() -%}
+    {%- if var('as_of', none) -%}
+        cast('{{ var("as_of") }}' as date)
+    {%- else -%}
+        current_date
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro as_of_at() -%}
+    cast({{ dbt.dateadd('day', 1, b2b_funnel.as_of_date()) }} as {{ dbt.type_timestamp() }})
+{%- endmacro %}
+
+{# Days (fractional) from one timestamp to a later one. #}
+{% macro days_between(start_at, end_at) -%}
+    ({{ dbt.datediff(start_at, end_at, 'second') }} / 86400.0)
+{%- endmacro %}
+
+{# Every day from start_date to end_date inclusive, as a relation with one column `day`. #}
+{% macro day_spine(start_date, end_date) -%}
+    {{ return(adapter.dispatch('day_spine', 'b2b_funnel')(start_date, end_date)) }}
+{%- endmacro %}
+
+{% macro default__day_spine(start_date, end_date) -%}
+    (select explode(sequence({{ start_date }}, {{ end_date }}, interval 1 day)) as day)
+{%- endmacro %}
+
+{% macro duckdb__day_spine(start_date, end_date) -%}
+    (
+        select cast(generate_series as date) as day
+        from generate_series(cast({{ start_date }} as date), cast({{ end_date }} as date), interval 1 day)
+    )
+{%- endmacro %}
+
+{# The first non-null value of a window (by its order), ignoring nulls. #}
+{% macro first_value_ignore_nulls(expression) -%}
+    {{ return(adapter.dispatch('first_value_ignore_nulls', 'b2b_funnel')(expression)) }}
+{%- endmacro %}
+
+{% macro default__first_value_ignore_nulls(expression) -%}
+    first_value({{ expression }}, true)
+{%- endmacro %}
+
+{% macro duckdb__first_value_ignore_nulls(expression) -%}
+    first_value({{ expression }} ignore nulls)
+{%- endmacro %}

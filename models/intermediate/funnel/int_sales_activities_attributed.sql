@@ -1,0 +1,48 @@
+-- One row per sales activity up to the as-of day, re-pointed to the surviving contact, with
+-- whether it qualifies an SQL: a qualifying activity type (var `sql_activity_types`) that
+-- recorded a need, a budget and the contact's part in the buying decision.
+with
+
+activities as (
+
+    select * from {{ ref('stg_landing__sales_activities') }}
+
+),
+
+contact_ids as (
+
+    select
+        source_contact_id,
+        contact_id
+
+    from {{ ref('int_contact_ids_mapped') }}
+
+),
+
+final as (
+
+    select
+        activities.activity_id,
+        contact_ids.contact_id,
+        activities.activity_type,
+        activities.outcome,
+        activities.disqualification_reason,
+        activities.activity_type in (
+            {%- for activity_type in var('sql_activity_types') %}
+            '{{ activity_type }}'{% if not loop.last %},{% endif %}
+            {%- endfor %}
+        )
+        and activities.has_need_identified
+        and activities.has_budget_confirmed
+        and activities.has_decision_capacity as is_sql_qualifying,
+        activities.outcome = 'disqualified' as is_disqualifying,
+        activities.occurred_at
+
+    from activities
+    inner join contact_ids
+        on activities.contact_id = contact_ids.source_contact_id
+    where activities.occurred_at < {{ as_of_at() }}
+
+)
+
+select * from final

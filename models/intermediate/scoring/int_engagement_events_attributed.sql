@@ -1,0 +1,111 @@
+-- One row per accepted engagement event: an event up to the as-of day whose contact is known (by
+-- source contact id, re-pointed to the surviving contact, else by email), with the points its
+-- type earns (seed `engagement_event_points`; an unknown type earns none). Events beyond a type's
+-- `max_per_period` in one period (var `engagement_cap_period`) earn none either.
+with
+
+events as (
+
+    select * from {{ ref('stg_landing__engagement_events') }}
+
+),
+
+contact_ids as (
+
+    select
+        source_contact_id,
+        contact_id
+
+    from {{ ref('int_contact_ids_mapped') }}
+
+),
+
+contact_emails as (
+
+    select
+        email,
+        contact_id
+
+    from {{ ref('int_contacts_deduplicated') }}
+    where email is not null
+
+),
+
+event_points as (
+
+    select * from {{ ref('engagement_event_points') }}
+
+),
+
+events_attributed as (
+
+    select
+        events.event_id,
+        coalesce(by_id.contact_id, by_email.contact_id) as contact_id,
+        events.event_type,
+        events.is_known_event_type,
+        events.occurred_at
+
+    from events
+    left join contact_ids as by_id
+        on events.contact_id = by_id.source_contact_id
+    left join contact_emails as by_email
+        on events.contact_id is null and events.email = by_email.email
+    where events.occurred_at < {{ as_of_at() }}
+
+),
+
+events_ranked_in_period as (
+
+    select
+        events_attributed.*,
+        coalesce(event_points.points, 0) as base_points,
+        coalesce(event_points.is_interest_signal, false) as is_interest_signal,
+        coalesce(event_points.is_high_intent, false) as is_high_intent,
+        event_points.max_per_period,
+        row_number() over (
+            partition by
+                events_attributed.contact_id,
+                events_attributed.event_type,
+                {{ dbt.date_trunc(var('engagement_cap_period'), 'events_attributed.occurred_at') }}
+            order by events_attributed.occurred_at, events_attributed.event_id
+        ) as rank_in_period
+
+    from events_attributed
+    left join event_points
+        on events_attributed.event_type = event_points.event_type
+    where events_attributed.contact_id is not null
+
+),
+
+final as (
+
+    select
+        -- ids
+        event_id,
+        contact_id,
+
+        -- strings
+        event_type,
+
+        -- numerics
+        base_points,
+        case
+            when max_per_period is not null and rank_in_period > max_per_period then 0
+            else base_points
+        end as points,
+
+        -- booleans
+        is_known_event_type,
+        is_interest_signal,
+        is_high_intent,
+        max_per_period is not null and rank_in_period > max_per_period as is_capped,
+
+        -- timestamps
+        occurred_at
+
+    from events_ranked_in_period
+
+)
+
+select * from final

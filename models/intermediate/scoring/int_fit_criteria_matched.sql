@@ -1,0 +1,120 @@
+-- The ICP criteria each company and each contact meets, one row per subject and criterion.
+-- Criteria live in the `icp_criteria` seed: a row matches a text attribute by value
+-- (case-insensitive) or a numeric attribute by range (min inclusive, max exclusive, blank is
+-- unbounded). When several rows of one criterion match, the one with the most points counts.
+with
+
+companies as (
+
+    select * from {{ ref('stg_landing__companies') }}
+
+),
+
+contacts as (
+
+    select
+        contact_id,
+        seniority,
+        department
+
+    from {{ ref('int_contacts_deduplicated') }}
+
+),
+
+criteria as (
+
+    select * from {{ ref('icp_criteria') }}
+
+),
+
+-- every attribute a criterion can use, as (subject, id, attribute, text or number)
+attributes as (
+
+    {% set company_attributes = {
+        'industry': ('industry', none),
+        'country': ('country_code', none),
+        'employee_count': (none, 'employee_count'),
+        'annual_revenue_eur': (none, 'annual_revenue_eur'),
+        'open_jobs': (none, 'open_jobs'),
+        'headcount_growth_pct': (none, 'headcount_growth_pct'),
+        'months_since_last_funding': (
+            none,
+            'case when last_funding_date <= ' ~ b2b_funnel.as_of_date() ~ ' then '
+            ~ dbt.datediff('last_funding_date', b2b_funnel.as_of_date(), 'month') ~ ' end'
+        ),
+    } %}
+    {% for attribute, (text_value, number_value) in company_attributes.items() %}
+    select
+        'company' as subject,
+        company_id as subject_id,
+        '{{ attribute }}' as attribute,
+        cast({{ text_value or 'null' }} as {{ dbt.type_string() }}) as text_value,
+        cast({{ number_value or 'null' }} as double) as number_value
+    from companies
+    union all
+    {% endfor %}
+    {% for attribute in ['seniority', 'department'] %}
+    select
+        'contact' as subject,
+        contact_id as subject_id,
+        '{{ attribute }}' as attribute,
+        cast({{ attribute }} as {{ dbt.type_string() }}) as text_value,
+        cast(null as double) as number_value
+    from contacts
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+
+),
+
+criteria_met as (
+
+    select
+        attributes.subject,
+        attributes.subject_id,
+        criteria.criterion,
+        attributes.attribute,
+        coalesce(attributes.text_value, cast(attributes.number_value as {{ dbt.type_string() }})) as attribute_value,
+        criteria.points,
+        criteria.description,
+        row_number() over (
+            partition by attributes.subject, attributes.subject_id, criteria.criterion
+            order by criteria.points desc
+        ) as points_rank
+
+    from attributes
+    inner join criteria
+        on
+            attributes.subject = criteria.subject
+            and attributes.attribute = criteria.attribute
+            and (
+                (
+                    criteria.match_value is not null
+                    and lower(attributes.text_value) = lower(criteria.match_value)
+                )
+                or (
+                    criteria.match_value is null
+                    and attributes.number_value is not null
+                    and (criteria.min_value is null or attributes.number_value >= criteria.min_value)
+                    and (criteria.max_value is null or attributes.number_value < criteria.max_value)
+                )
+            )
+
+),
+
+final as (
+
+    select
+        subject,
+        subject_id,
+        criterion,
+        attribute,
+        attribute_value,
+        points,
+        description
+
+    from criteria_met
+    where points_rank = 1
+
+)
+
+select * from final

@@ -1,0 +1,39 @@
+"""Fixtures shared by the test suite."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from orchestration.settings import PROJECT_DIR
+
+DBT = str(Path(sys.executable).parent / "dbt")
+
+
+@pytest.fixture(scope="session")
+def dbt_manifest(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The project's dbt manifest, parsed fresh into a temporary target folder."""
+    target = tmp_path_factory.mktemp("dbt_target")
+    env = {**os.environ, "FUNNEL_HOME": str(tmp_path_factory.mktemp("funnel_home"))}
+    subprocess.run(
+        [DBT, "parse", "--quiet", "--target-path", str(target), "--profiles-dir", str(PROJECT_DIR)],
+        cwd=PROJECT_DIR,
+        env=env,
+        check=True,
+    )
+    return json.loads((target / "manifest.json").read_text())
+
+
+@pytest.fixture
+def funnel_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh FUNNEL_HOME (and DAGSTER_HOME inside it) for one test."""
+    home = tmp_path / "funnel_home"
+    home.mkdir()
+    monkeypatch.setenv("FUNNEL_HOME", str(home))
+    monkeypatch.setenv("DAGSTER_HOME", str(home / "dagster"))
+    return home
