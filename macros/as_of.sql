@@ -20,18 +20,18 @@
     ({{ dbt.datediff(start_at, end_at, 'second') }} / 86400.0)
 {%- endmacro %}
 
-{# Every day from start_date to end_date inclusive, as a relation with one column `day`. #}
+{# Every day from start_date to end_date inclusive, as a relation with one column `date_day`. #}
 {% macro day_spine(start_date, end_date) -%}
     {{ return(adapter.dispatch('day_spine', 'b2b_funnel')(start_date, end_date)) }}
 {%- endmacro %}
 
 {% macro default__day_spine(start_date, end_date) -%}
-    (select explode(sequence({{ start_date }}, {{ end_date }}, interval 1 day)) as day)
+    (select explode(sequence({{ start_date }}, {{ end_date }}, interval 1 day)) as date_day)
 {%- endmacro %}
 
 {% macro duckdb__day_spine(start_date, end_date) -%}
     (
-        select cast(generate_series as date) as day
+        select cast(generate_series as date) as date_day
         from generate_series(cast({{ start_date }} as date), cast({{ end_date }} as date), interval 1 day)
     )
 {%- endmacro %}

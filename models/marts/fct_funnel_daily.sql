@@ -38,7 +38,7 @@ bounds as (
 
 days as (
 
-    select day from {{ day_spine(
+    select date_day from {{ day_spine(
         'cast(' ~ dbt.dateadd('day', -var('funnel_daily_days'), as_of_date()) ~ ' as date)',
         as_of_date()
     ) }} as spine
@@ -68,7 +68,7 @@ stock_changes as (
         states.stage,
         states.icp_fit_grade,
         states.lead_source,
-        greatest(states.entered_day, bounds.first_day) as day,
+        greatest(states.entered_day, bounds.first_day) as date_day,
         1 as stock_change,
         0 as entered
 
@@ -82,7 +82,7 @@ stock_changes as (
         states.stage,
         states.icp_fit_grade,
         states.lead_source,
-        states.left_day as day,
+        states.left_day as date_day,
         -1 as stock_change,
         0 as entered
 
@@ -96,7 +96,7 @@ stock_changes as (
         states.stage,
         states.icp_fit_grade,
         states.lead_source,
-        states.entered_day as day,
+        states.entered_day as date_day,
         0 as stock_change,
         1 as entered
 
@@ -109,7 +109,7 @@ stock_changes as (
 changes_per_day as (
 
     select
-        day,
+        date_day,
         stage,
         icp_fit_grade,
         lead_source,
@@ -117,7 +117,7 @@ changes_per_day as (
         sum(entered) as contacts_entered
 
     from stock_changes
-    group by day, stage, icp_fit_grade, lead_source
+    group by date_day, stage, icp_fit_grade, lead_source
 
 ),
 
@@ -135,13 +135,13 @@ segments as (
 final as (
 
     select
-        days.day as funnel_date,
+        days.date_day as funnel_date,
         segments.stage,
         segments.icp_fit_grade,
         segments.lead_source,
         cast(sum(coalesce(changes_per_day.stock_change, 0)) over (
             partition by segments.stage, segments.icp_fit_grade, segments.lead_source
-            order by days.day
+            order by days.date_day
             rows between unbounded preceding and current row
         ) as bigint) as contacts,
         cast(coalesce(changes_per_day.contacts_entered, 0) as bigint) as contacts_entered
@@ -150,7 +150,7 @@ final as (
     cross join segments
     left join changes_per_day
         on
-            days.day = changes_per_day.day
+            days.date_day = changes_per_day.date_day
             and segments.stage = changes_per_day.stage
             and segments.icp_fit_grade = changes_per_day.icp_fit_grade
             and segments.lead_source = changes_per_day.lead_source

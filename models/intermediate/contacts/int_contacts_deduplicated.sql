@@ -47,7 +47,7 @@ values_survived as (
             'company_id', 'email', 'first_name', 'last_name', 'phone', 'job_title', 'seniority',
             'department', 'linkedin_url', 'company_domain', 'country_code', 'lead_source'
         ] %}
-        {{ b2b_funnel.first_value_ignore_nulls(column) }} over by_recency as {{ column }},
+            {{ b2b_funnel.first_value_ignore_nulls(column) }} over by_recency as {{ column }},
         {% endfor %}
         max(case when is_opted_out then 1 else 0 end) over by_person = 1 as is_opted_out,
         max(case when is_valid_email then 1 else 0 end) over by_person = 1 as has_valid_email,

@@ -41,18 +41,18 @@ entries as (
         and (staged.prospect_at is null or contacts.created_at < staged.prospect_at)
 
     {% for stage in funnel_stages %}
-    union all
+        union all
 
-    select
-        contact_id,
-        '{{ stage }}' as stage,
-        {{ loop.index }} as stage_order,
-        {{ stage }}_at as entered_at,
-        {% if stage == 'customer' %}false{% else %}is_{{ stage }}_inferred{% endif %} as is_inferred,
-        false as is_reentry
+        select
+            contact_id,
+            '{{ stage }}' as stage,
+            {{ loop.index }} as stage_order,
+            {{ stage }}_at as entered_at,
+            {% if stage == 'customer' %}false{% else %}is_{{ stage }}_inferred{% endif %} as is_inferred,
+            false as is_reentry
 
-    from staged
-    where {{ stage }}_at is not null
+        from staged
+        where {{ stage }}_at is not null
     {% endfor %}
 
     union all
@@ -123,7 +123,7 @@ entries_flagged as (
         entered_at,
         is_inferred,
         is_reentry,
-        not (
+        not(
             stage in ('out_of_target', 'prospect', 'lead', 'mql', 'recycled')
             and last_disqualified_at is not null
             and (last_sales_stage_at is null or last_disqualified_at >= last_sales_stage_at)
@@ -140,8 +140,8 @@ final as (
         case
             when is_state_change
                 then lead(entered_at) over (
-                    partition by contact_id, is_state_change order by entered_at, stage_order
-                )
+                        partition by contact_id, is_state_change order by entered_at, stage_order
+                    )
         end as left_at
 
     from entries_flagged

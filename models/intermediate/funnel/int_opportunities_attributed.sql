@@ -79,7 +79,7 @@ by_company as (
     inner join activities
         on
             companies_matched.contact_id = activities.contact_id
-            and activities.occurred_at <= opportunities_in_time.created_at
+            and opportunities_in_time.created_at >= activities.occurred_at
     where opportunities_in_time.contact_id is null
 
 ),

@@ -29,7 +29,7 @@ final as (
         activities.disqualification_reason,
         activities.activity_type in (
             {%- for activity_type in var('sql_activity_types') %}
-            '{{ activity_type }}'{% if not loop.last %},{% endif %}
+                '{{ activity_type }}'{% if not loop.last %},{% endif %}
             {%- endfor %}
         )
         and activities.has_need_identified

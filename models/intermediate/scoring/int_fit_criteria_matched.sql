@@ -44,24 +44,24 @@ attributes as (
         ),
     } %}
     {% for attribute, (text_value, number_value) in company_attributes.items() %}
-    select
-        'company' as subject,
-        company_id as subject_id,
-        '{{ attribute }}' as attribute,
-        cast({{ text_value or 'null' }} as {{ dbt.type_string() }}) as text_value,
-        cast({{ number_value or 'null' }} as double) as number_value
-    from companies
-    union all
+        select
+            'company' as subject,
+            company_id as subject_id,
+            '{{ attribute }}' as attribute,
+            cast({{ text_value or 'null' }} as {{ dbt.type_string() }}) as text_value,
+            cast({{ number_value or 'null' }} as double) as number_value
+        from companies
+        union all
     {% endfor %}
     {% for attribute in ['seniority', 'department'] %}
-    select
-        'contact' as subject,
-        contact_id as subject_id,
-        '{{ attribute }}' as attribute,
-        cast({{ attribute }} as {{ dbt.type_string() }}) as text_value,
-        cast(null as double) as number_value
-    from contacts
-    {% if not loop.last %}union all{% endif %}
+        select
+            'contact' as subject,
+            contact_id as subject_id,
+            '{{ attribute }}' as attribute,
+            cast({{ attribute }} as {{ dbt.type_string() }}) as text_value,
+            cast(null as double) as number_value
+        from contacts
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 
 ),
