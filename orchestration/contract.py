@@ -1,4 +1,4 @@
-"""The landing contract (SPEC, "Inputs"): entities, their columns and the type each column parses to.
+"""The landing contract (SPEC, "Inputs"): entities, columns and the type each column parses to.
 
 One place for it, because the generator writes it, the loader enforces it and the tests check both
 against it. Column order is the order the generator writes and the raw tables keep.
@@ -132,7 +132,15 @@ EVENT_TYPES = (
 )
 ACTIVITY_TYPES = ("qualification_call", "meeting", "demo", "webinar_exchange", "email", "other")
 OUTCOMES = ("qualified", "disqualified", "follow_up")
-SENIORITIES = ("c_level", "vp", "director", "manager", "individual_contributor", "intern", "unknown")
+SENIORITIES = (
+    "c_level",
+    "vp",
+    "director",
+    "manager",
+    "individual_contributor",
+    "intern",
+    "unknown",
+)
 DEPARTMENTS = (
     "executive",
     "sales",

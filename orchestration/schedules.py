@@ -1,6 +1,5 @@
 """The job that runs everything, its daily schedule, and the sensor on new landing files."""
 
-
 import hashlib
 
 from dagster import (
@@ -73,5 +72,3 @@ def landing_files_sensor(context: SensorEvaluationContext):
         return SkipReason("No new landing files")
     context.update_cursor(fingerprint)
     return RunRequest(run_key=fingerprint, run_config=run_config_as_of(None))
-
-
