@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> None:
         elif event.event_type_value == "STEP_SUCCESS":
             print(f"  {event.step_key:<40} {event.timestamp - starts[event.step_key]:8.1f} s")
 
-    print(f"\nSlowest dbt nodes (of the dbt step):")
+    print("\nSlowest dbt nodes (of the dbt step):")
     durations = []
     for event in result.all_events:
         if event.event_type_value != "ASSET_MATERIALIZATION":
