@@ -1,0 +1,89 @@
+"""The `funnel` command as a user meets it: help, clear errors, and the UI on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+FUNNEL = str(Path(sys.executable).parent / "funnel")
+
+
+def _funnel(*args: str, home: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "FUNNEL_HOME": str(home), "DAGSTER_HOME": str(home / "dagster")}
+    return subprocess.run([FUNNEL, *args], env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_help_lists_the_subcommands(tmp_path: Path) -> None:
+    result = _funnel("--help", home=tmp_path)
+    assert result.returncode == 0
+    for command in ("generate", "run", "load", "status", "ui"):
+        assert command in result.stdout
+
+
+def test_run_without_landing_files_says_what_to_do(tmp_path: Path) -> None:
+    result = _funnel("run", home=tmp_path / "empty")
+    assert result.returncode == 2
+    assert "funnel generate" in result.stderr
+
+
+def test_run_refuses_a_day_that_is_not_one(tmp_path: Path) -> None:
+    result = _funnel("run", "--as-of", "2026-02-30", home=tmp_path)
+    assert result.returncode == 2
+    assert "YYYY-MM-DD" in result.stderr
+
+
+def test_generate_twice_with_one_seed_refuses_rather_than_double_loading(tmp_path: Path) -> None:
+    first = _funnel("generate", "--contacts", "50", "--quiet", home=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "contacts" in first.stdout
+    second = _funnel("generate", "--contacts", "50", "--quiet", home=tmp_path)
+    assert second.returncode == 2
+    assert "seed" in second.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_ui_serves_the_code_location_on_localhost(tmp_path: Path) -> None:
+    port = _free_port()
+    env = {**os.environ, "FUNNEL_HOME": str(tmp_path), "DAGSTER_HOME": str(tmp_path / "dagster")}
+    process = subprocess.Popen(
+        [FUNNEL, "ui", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    query = json.dumps(
+        {"query": "{ workspaceOrError { ... on Workspace { locationEntries { loadStatus } } } }"}
+    ).encode()
+    statuses: list[str] = []
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and statuses != ["LOADED"]:
+            time.sleep(2)
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{port}/graphql",
+                data=query,
+                headers={"Content-Type": "application/json"},
+            )
+            try:
+                with urllib.request.urlopen(request, timeout=5) as response:
+                    entries = json.load(response)["data"]["workspaceOrError"]["locationEntries"]
+                    statuses = [entry["loadStatus"] for entry in entries]
+            except OSError:
+                continue
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+    assert statuses == ["LOADED"]
