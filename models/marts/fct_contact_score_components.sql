@@ -28,23 +28,44 @@ events as (
 
 ),
 
-fit_components as (
+-- company criteria reach a contact through its company, persona criteria directly
+criteria_per_contact as (
 
     select
         contacts.contact_id,
-        'icp_fit' as score,
-        {{ dbt.concat(["criteria_met.subject", "':'", "criteria_met.criterion"]) }} as component_id,
-        criteria_met.criterion as component,
-        {{ dbt.concat(["criteria_met.attribute", "' = '", "criteria_met.attribute_value"]) }} as detail,
-        cast(null as {{ dbt.type_timestamp() }}) as occurred_at,
-        cast(criteria_met.points as double) as base_points,
-        cast(criteria_met.points as double) as points
+        criteria_met.*
 
     from contacts
     inner join criteria_met
-        on
-            (criteria_met.subject = 'company' and contacts.company_id = criteria_met.subject_id)
-            or (criteria_met.subject = 'contact' and contacts.contact_id = criteria_met.subject_id)
+        on contacts.company_id = criteria_met.subject_id
+    where criteria_met.subject = 'company'
+
+    union all
+
+    select
+        contacts.contact_id,
+        criteria_met.*
+
+    from contacts
+    inner join criteria_met
+        on contacts.contact_id = criteria_met.subject_id
+    where criteria_met.subject = 'contact'
+
+),
+
+fit_components as (
+
+    select
+        contact_id,
+        'icp_fit' as score,
+        {{ dbt.concat(["subject", "':'", "criterion"]) }} as component_id,
+        criterion as component,
+        {{ dbt.concat(["attribute", "' = '", "attribute_value"]) }} as detail,
+        cast(null as {{ dbt.type_timestamp() }}) as occurred_at,
+        cast(points as double) as base_points,
+        cast(points as double) as points
+
+    from criteria_per_contact
 
 ),
 
