@@ -9,7 +9,7 @@ FUNNEL_HOME ?= $(CURDIR)/data
 CONTACTS    ?= 5000
 export FUNNEL_HOME
 
-.PHONY: setup demo test lint format benchmark docs clean
+.PHONY: setup demo test test-setup lint format benchmark docs clean
 
 setup: $(VENV)/.installed
 
@@ -37,7 +37,17 @@ format: setup
 	$(BIN)/ruff format .
 	FUNNEL_HOME=$$(mktemp -d) $(BIN)/sqlfluff fix models tests/dbt
 
-test: lint
+# The report test opens the HTML report in Debian's headless Chromium (driven by playwright,
+# which downloads no browser). Installed once, when missing; CI runs as root.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+test-setup:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		echo "Installing Debian's chromium for the report test"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; \
+	fi
+
+test: lint test-setup
 	$(BIN)/pytest
 
 benchmark: setup

@@ -69,7 +69,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _execute(paths: FunnelPaths, as_of: str, raw_only: bool = False):
+def _execute(paths: FunnelPaths, as_of: str, raw_only: bool = False, lang: str = "en"):
     """Materialise the funnel job in-process: the same definitions the UI and schedule use."""
     from orchestration.dbt_project import prepare_manifest
 
@@ -84,7 +84,7 @@ def _execute(paths: FunnelPaths, as_of: str, raw_only: bool = False):
     selection = AssetSelection.groups(RAW_GROUP) if raw_only else None
     with DagsterInstance.get() as instance:
         return job.execute_in_process(
-            run_config=run_config_as_of(as_of),
+            run_config=run_config_as_of(as_of, lang),
             instance=instance,
             raise_on_error=False,
             asset_selection=list(selection.resolve(defs.resolve_asset_graph()))
@@ -94,12 +94,23 @@ def _execute(paths: FunnelPaths, as_of: str, raw_only: bool = False):
 
 
 def _report_failure(result) -> None:
+    from orchestration.quality import failed_check_lines, run_as_of
+
     print("\nThe run failed:", file=sys.stderr)
     for event in result.all_events:
         if event.is_step_failure:
             error = event.step_failure_data.error
             message = error.message.strip() if error else "unknown error"
             print(f"  step {event.step_key}: {message}", file=sys.stderr)
+    checks = failed_check_lines(result.all_events, run_as_of(result.dagster_run.run_config))
+    if checks:
+        print(
+            "Failed checks (a blocking one stops everything downstream of its asset, and"
+            " publication; the Data Docs are in FUNNEL_HOME/reports/data_docs/index.html):",
+            file=sys.stderr,
+        )
+        for line in checks:
+            print(line, file=sys.stderr)
     print(
         f"Run id {result.run_id}: `funnel ui` shows its logs (DAGSTER_HOME="
         f"{os.environ['DAGSTER_HOME']}).",
@@ -120,7 +131,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 2
     as_of = args.as_of or datetime.now(UTC).date().isoformat()
     print(f"Running the funnel job as of {as_of} on {paths.home}")
-    result = _execute(paths, as_of)
+    result = _execute(paths, as_of, lang=args.lang)
     if not result.success:
         _report_failure(result)
         return 1
@@ -205,6 +216,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--as-of", type=_day, help="compute scores and stages as of this day (default today)"
+    )
+    run.add_argument(
+        "--lang",
+        choices=["en", "fr"],
+        default="en",
+        help="language of the leadership report in FUNNEL_HOME/reports (default en)",
     )
     run.set_defaults(func=cmd_run)
 

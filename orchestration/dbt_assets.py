@@ -55,6 +55,8 @@ def build_args(as_of: str | None) -> list[str]:
 )
 def funnel_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
     invocation = dbt.cli(build_args(config.as_of), context=context)
-    yield from invocation.stream()
-    # Each invocation writes its own target/<id> folder; the run's events already hold its results.
-    shutil.rmtree(invocation.target_path, ignore_errors=True)
+    try:
+        yield from invocation.stream()
+    finally:
+        # Each invocation writes its own target/<id> folder; the run's events hold its results.
+        shutil.rmtree(invocation.target_path, ignore_errors=True)

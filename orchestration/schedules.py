@@ -20,6 +20,8 @@ from orchestration.loading import landing_files
 from orchestration.settings import FunnelPaths
 
 DBT_OP_NAME = "funnel_dbt_assets"
+# The leadership report asset (reports/leadership_report), see orchestration/reporting.py.
+REPORT_OP_NAME = "reports__leadership_report"
 
 # DuckDB takes one writer at a time: the assets of a run execute one after another in one process.
 funnel_job = define_asset_job(
@@ -30,9 +32,17 @@ funnel_job = define_asset_job(
 )
 
 
-def run_config_as_of(as_of: str | None) -> dict:
-    """The run configuration that computes scores and stages as of a day (None: today)."""
-    return {"ops": {DBT_OP_NAME: {"config": {"as_of": as_of}}}}
+def run_config_as_of(as_of: str | None, lang: str = "en") -> dict:
+    """The run configuration that computes scores and stages as of a day (None: today).
+
+    `lang` is the leadership report's language (en, fr).
+    """
+    return {
+        "ops": {
+            DBT_OP_NAME: {"config": {"as_of": as_of}},
+            REPORT_OP_NAME: {"config": {"lang": lang}},
+        }
+    }
 
 
 @schedule(job=funnel_job, cron_schedule="0 6 * * *", execution_timezone="UTC")

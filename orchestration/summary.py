@@ -5,6 +5,7 @@ from __future__ import annotations
 import duckdb
 
 from orchestration.loading import MANIFEST_TABLE
+from orchestration.report import REPORT_FILENAME
 from orchestration.settings import FunnelPaths
 
 SUMMARY_SCHEMAS = ("raw", "marts")
@@ -77,3 +78,8 @@ def print_summary(paths: FunnelPaths, as_of: str) -> None:
     print("\nOutputs:")
     print(f"  working warehouse   {paths.warehouse}")
     print(f"  landing files       {paths.landing}")
+    if paths.serving.exists():
+        print(f"  published for BI    {paths.serving}  (open it read-only: docs/serving.md)")
+    report = paths.reports / REPORT_FILENAME
+    if report.exists():
+        print(f"  leadership report   {report}")

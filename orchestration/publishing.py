@@ -1,0 +1,219 @@
+"""Publish the public tables to `serving.duckdb`, the copy BI reads, swapped in atomically.
+
+Why a copy: DuckDB allows one writer process, and a reader in another process blocks it (and is
+blocked by it). BI therefore never opens the working warehouse. After a run whose blocking checks
+passed, the public tables are copied, without direct personal identifiers, into a new file next
+to `serving.duckdb`, which is then renamed over it (`os.replace`, atomic on POSIX). A reader that
+opens `serving.duckdb` gets either the old file or the new one, never a mix; a reader that holds
+the old file open keeps reading it (the rename only unlinks the name, the inode lives on until
+the reader closes), and it never blocks the pipeline: nothing ever writes to the published file.
+
+Gating: the asset depends on every public table's asset. When a blocking check upstream fails
+(a dbt test with severity error fails the dbt step; a separate blocking asset check skips its
+downstream), Dagster does not run this asset, and the previous publication stays in place.
+"""
+
+import json
+import os
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
+
+from orchestration.dbt_assets import funnel_dbt_assets
+from orchestration.dbt_project import dbt_project
+from orchestration.resources import FunnelHomeResource
+
+SERVING_GROUP = "serving"
+PUBLISHED_KEY = AssetKey(["serving", "published"])
+PUBLIC_SCHEMA = "marts"
+PUBLICATION_TABLE = "main.published_tables"
+
+# Direct personal identifiers: kept in the working warehouse for operational use, never published.
+# BI joins on contact_id. A new personal column in a public model must be added here.
+PERSONAL_COLUMNS = frozenset(
+    {"email", "first_name", "last_name", "full_name", "phone", "mobile_phone", "linkedin_url"}
+)
+
+# Every public table: the dbt models of schema `marts` (dim_, fct_, rpt_), as Dagster assets.
+PUBLIC_TABLE_KEYS: list[AssetKey] = sorted(
+    (key for key in funnel_dbt_assets.keys if key.path[0] == PUBLIC_SCHEMA),
+    key=lambda key: key.to_user_string(),
+)
+
+
+@dataclass(frozen=True)
+class TableDocs:
+    """A public table's description and its columns' descriptions (from the dbt manifest)."""
+
+    description: str = ""
+    columns: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Publication:
+    """What one publication wrote."""
+
+    path: Path
+    row_counts: dict[str, int]
+    dropped_columns: dict[str, list[str]]
+    published_at: datetime
+
+
+def _quote_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _quote_identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def public_table_docs(manifest_path: Path = dbt_project.manifest_path) -> dict[str, TableDocs]:
+    """The dbt descriptions of the public models, keyed by table name (empty when unparsed)."""
+    if not manifest_path.exists():
+        return {}
+    manifest = json.loads(manifest_path.read_text())
+    return {
+        node["name"]: TableDocs(
+            description=node.get("description", "").strip(),
+            columns={
+                name: column.get("description", "").strip()
+                for name, column in node.get("columns", {}).items()
+            },
+        )
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node["fqn"][1] == PUBLIC_SCHEMA
+    }
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def remove_leftovers(serving: Path) -> None:
+    """Delete the temporary files of a publication that died midway (one run at a time)."""
+    for leftover in serving.parent.glob(f".{serving.name}.*.tmp*"):
+        leftover.unlink(missing_ok=True)
+
+
+def publish(
+    warehouse: Path,
+    serving: Path,
+    tables: Sequence[str],
+    *,
+    run_id: str = "",
+    docs: Mapping[str, TableDocs] | None = None,
+    personal_columns: Iterable[str] = PERSONAL_COLUMNS,
+) -> Publication:
+    """Copy `tables` of the warehouse's public schema into a new file and swap it in atomically.
+
+    The new file holds schema `marts` (the same names as the warehouse, without personal
+    columns, with the dbt descriptions as comments) and `main.published_tables` (one row per
+    table with its row count), written and fsynced before `os.replace` makes it visible.
+    """
+    if not warehouse.exists():
+        raise FileNotFoundError(f"No warehouse at {warehouse}: run `funnel run` to build it.")
+    personal = {column.lower() for column in personal_columns}
+    docs = docs or {}
+    serving.parent.mkdir(parents=True, exist_ok=True)
+    remove_leftovers(serving)
+    staging = serving.with_name(f".{serving.name}.{uuid.uuid4().hex}.tmp")
+    published_at = datetime.now(UTC).replace(tzinfo=None)
+    row_counts: dict[str, int] = {}
+    dropped: dict[str, list[str]] = {}
+    try:
+        with duckdb.connect(str(staging)) as connection:
+            connection.execute(f"attach {_quote_literal(str(warehouse))} as warehouse (read_only)")
+            connection.execute(f"create schema {PUBLIC_SCHEMA}")
+            for table in tables:
+                source = f"warehouse.{PUBLIC_SCHEMA}.{_quote_identifier(table)}"
+                target = f"{PUBLIC_SCHEMA}.{_quote_identifier(table)}"
+                columns = [row[0] for row in connection.execute(f"describe {source}").fetchall()]
+                kept = [c for c in columns if c.lower() not in personal]
+                dropped[table] = [c for c in columns if c.lower() in personal]
+                select = ", ".join(_quote_identifier(c) for c in kept)
+                connection.execute(f"create table {target} as select {select} from {source}")
+                row_counts[table] = connection.execute(f"select count(*) from {target}").fetchone()[
+                    0
+                ]
+                table_docs = docs.get(table, TableDocs())
+                if table_docs.description:
+                    connection.execute(
+                        f"comment on table {target} is {_quote_literal(table_docs.description)}"
+                    )
+                for column in kept:
+                    if table_docs.columns.get(column):
+                        connection.execute(
+                            f"comment on column {target}.{_quote_identifier(column)}"
+                            f" is {_quote_literal(table_docs.columns[column])}"
+                        )
+            connection.execute("detach warehouse")
+            connection.execute(
+                f"""
+                create table {PUBLICATION_TABLE} (
+                    table_schema varchar, table_name varchar, row_count bigint,
+                    published_at timestamp, run_id varchar
+                )
+                """
+            )
+            connection.executemany(
+                f"insert into {PUBLICATION_TABLE} values (?, ?, ?, ?, ?)",
+                [
+                    (PUBLIC_SCHEMA, table, rows, published_at, run_id)
+                    for table, rows in row_counts.items()
+                ],
+            )
+            connection.execute(
+                f"comment on table {PUBLICATION_TABLE} is"
+                " 'One row per published table: its row count when published, and when.'"
+            )
+            connection.execute("checkpoint")
+        _fsync(staging)
+        os.replace(staging, serving)
+        _fsync(serving.parent)
+    finally:
+        remove_leftovers(serving)
+    return Publication(serving, row_counts, dropped, published_at)
+
+
+@asset(
+    key=PUBLISHED_KEY,
+    group_name=SERVING_GROUP,
+    deps=PUBLIC_TABLE_KEYS,
+    kinds={"duckdb"},
+    description=(
+        "The public tables copied to FUNNEL_HOME/serving.duckdb for BI, without personal"
+        " identifiers, swapped in atomically after the checks upstream passed."
+    ),
+)
+def published(context: AssetExecutionContext, funnel_home: FunnelHomeResource) -> MaterializeResult:
+    paths = funnel_home.paths
+    tables = [key.path[-1] for key in PUBLIC_TABLE_KEYS]
+    publication = publish(
+        paths.warehouse,
+        paths.serving,
+        tables,
+        run_id=context.run.run_id,
+        docs=public_table_docs(),
+    )
+    context.log.info(f"Published {len(tables)} tables to {publication.path}")
+    return MaterializeResult(
+        metadata={
+            "path": MetadataValue.path(str(publication.path)),
+            "rows": MetadataValue.json(publication.row_counts),
+            "personal_columns_left_out": MetadataValue.json(
+                {table: cols for table, cols in publication.dropped_columns.items() if cols}
+            ),
+            "read_only_url": MetadataValue.text(
+                f"duckdb:///{publication.path}?access_mode=read_only"
+            ),
+        }
+    )

@@ -1,0 +1,36 @@
+{#
+    Along the funnel, each entity enters the stages in order: for every pair of stages listed in
+    funnel order, the earlier one was not entered after the later one. For a long table of
+    transitions (one row per entity and stage), such as fct_funnel_transitions. Stages not in the
+    list (side states) are ignored. Returns one row per entity out of order.
+#}
+{% test stages_entered_in_funnel_order(model, entity_column, stage_column, date_column, stages) %}
+
+with
+
+stages_entered as (
+
+    select
+        {{ entity_column }} as entity_id,
+        {% for stage in stages %}
+            max(case when {{ stage_column }} = '{{ stage }}' then {{ date_column }} end) as {{ stage }}_at
+            {%- if not loop.last %},{% endif %}
+        {% endfor %}
+
+    from {{ model }}
+    group by {{ entity_column }}
+
+)
+
+select *
+from stages_entered
+where
+    {% for later in stages %}
+        {% for earlier in stages[:loop.index0] %}
+            {{ earlier }}_at > {{ later }}_at
+            {% if not loop.last %}or{% endif %}
+        {% endfor %}
+        {% if not loop.last and loop.index0 > 0 %}or{% endif %}
+    {% endfor %}
+
+{% endtest %}

@@ -1,0 +1,118 @@
+"""The quality checks inside `funnel run`: a clean base passes them all; a blocking failure stops
+the run before publication, exits non-zero and says which check failed and how to see the rows."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+from dagster import AssetKey, DagsterEventType, DagsterInstance
+from quality_base import CleanBase
+
+from orchestration.quality import CHECK_NAME, load_suites
+
+pytestmark = pytest.mark.e2e
+
+
+def _check_evaluations(home: Path, first_run: bool = True) -> dict[str, object]:
+    """The check evaluations of the base's first (or latest) run, by `asset:check`."""
+    with DagsterInstance.from_config(str(home / "dagster")) as instance:
+        runs = instance.get_runs()
+        run = runs[-1] if first_run else runs[0]
+        records = instance.get_records_for_run(
+            run.run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION, limit=10_000
+        ).records
+        return {
+            f"{e.asset_key.to_user_string()}:{e.check_name}": e
+            for record in records
+            for e in [record.event_log_entry.dagster_event.event_specific_data]
+        }
+
+
+def test_a_clean_base_passes_every_check(clean_base: CleanBase) -> None:
+    evaluations = _check_evaluations(clean_base.home)
+    suites = load_suites()
+    for suite in suites:
+        assert f"{suite.asset_key.to_user_string()}:{CHECK_NAME}" in evaluations, suite.name
+    failed = {
+        key: (e.description, e.metadata.get("failures"))
+        for key, e in evaluations.items()
+        if not e.passed
+    }
+    assert not failed
+    # dbt tests are checks too, and there are many more of them than suites
+    assert len(evaluations) > 2 * len(suites)
+
+
+def test_data_docs_and_the_scorecard_are_built(clean_base: CleanBase) -> None:
+    index = clean_base.home / "reports" / "data_docs" / "index.html"
+    assert index.exists()
+    html = index.read_text()
+    assert "marts.dim_contacts" in html and "raw.contacts" in html
+    with duckdb.connect(str(clean_base.pristine), read_only=True) as connection:
+        rows = connection.execute(
+            """
+            select dimension, count(*), min(pass_rate), max(pass_rate)
+            from marts.rpt_b2b_base_quality where record_source = 'all' group by dimension
+            """
+        ).fetchall()
+    dimensions = {row[0] for row in rows}
+    assert dimensions == {
+        "completeness",
+        "validity",
+        "uniqueness",
+        "freshness",
+        "matching",
+        "quarantine",
+    }
+    assert all(0 <= row[2] <= row[3] <= 1 for row in rows)
+
+
+def _publish_asset_defined() -> bool:
+    from orchestration.definitions import defs
+
+    return AssetKey(["serving", "published"]) in defs.resolve_asset_graph().get_all_asset_keys()
+
+
+@pytest.fixture(scope="module")
+def collapsed_run(clean_base: CleanBase):
+    """The contacts export vanished and its load was forgotten: raw.contacts is empty."""
+    from orchestration.loading import forget_file
+
+    landing = clean_base.home / "landing" / "contacts"
+    files = sorted(path.resolve() for path in landing.iterdir())
+    shutil.move(landing, clean_base.home / "contacts_moved_away")
+    landing.mkdir()
+    for path in files:
+        assert forget_file(clean_base.home / "warehouse.duckdb", path) > 0
+    return clean_base.run()
+
+
+def test_a_blocking_failure_fails_the_run_and_names_the_check(
+    clean_base: CleanBase, collapsed_run
+) -> None:
+    assert collapsed_run.returncode != 0
+    stderr = collapsed_run.stderr
+    assert "raw/contacts:gx_expectations (blocking)" in stderr, stderr[-3000:]
+    assert "select count(*) as row_count from raw.contacts" in stderr
+    assert "FUNNEL_QUALITY_ACCEPT_ROW_COUNTS=1" in stderr
+    evaluations = _check_evaluations(clean_base.home, first_run=False)
+    failed = evaluations["raw/contacts:gx_expectations"]
+    assert not failed.passed
+    assert failed.metadata["row_count"].value == 0
+    assert failed.metadata["row_count_baseline"].value > 0
+    # nothing downstream ran: no model check was evaluated
+    assert not any(key.startswith(("staging/", "marts/")) for key in evaluations)
+
+
+@pytest.mark.skipif(
+    not _publish_asset_defined(), reason="the publish asset serving/published is not defined yet"
+)
+def test_a_blocking_failure_leaves_the_published_database_untouched(
+    clean_base: CleanBase, collapsed_run
+) -> None:
+    assert collapsed_run.returncode != 0
+    assert clean_base.serving_bytes is not None, "the clean run published nothing"
+    assert (clean_base.home / "serving.duckdb").read_bytes() == clean_base.serving_bytes

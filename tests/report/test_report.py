@@ -1,0 +1,286 @@
+"""The leadership report: its numbers are the marts', and it renders offline in real Chromium.
+
+One generated base for the module, built the cheap way (the load function, then dbt builds the
+models the report reads, without their tests), published with the real `publish`, reported in both
+languages with the real `write_report`. The full `funnel run` path is covered by
+tests/serving/test_serving_e2e.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.contract import ENTITIES
+from orchestration.loading import load_entity
+from orchestration.publishing import publish
+from orchestration.report import REPORT_FILENAME
+from orchestration.report.data import STAGES
+from orchestration.report.render import write_report
+from orchestration.settings import PROJECT_DIR
+from orchestration.synthetic import generate
+
+AS_OF = date(2026, 6, 30)
+PERIOD, PREVIOUS = date(2026, 6, 1), date(2026, 5, 1)
+BIN = Path(sys.executable).parent
+REPORT_TABLES = [
+    "dim_companies",
+    "dim_contacts",
+    "fct_funnel_daily",
+    "fct_funnel_transitions",
+    "rpt_stage_conversion",
+]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+CHARTS = ["headlines", "funnel", "cohorts", "segments", "sources", "durations"]
+
+
+class Built:
+    def __init__(self, home: Path) -> None:
+        self.home = home
+        self.reports: dict[str, Path] = {}
+
+    def marts(self, sql: str, params: list | None = None) -> list[tuple]:
+        with duckdb.connect(str(self.home / "warehouse.duckdb"), read_only=True) as connection:
+            return connection.execute(sql, params or []).fetchall()
+
+    def html(self, lang: str) -> str:
+        return self.reports[lang].read_text(encoding="utf-8")
+
+    def data(self, lang: str) -> dict:
+        match = re.search(
+            r'<script type="application/json" id="report-data">(.*?)</script>',
+            self.html(lang),
+            re.S,
+        )
+        assert match, "the report embeds its numbers"
+        return json.loads(match.group(1).replace("<\\/", "</"))
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    home = tmp_path_factory.mktemp("funnel_home")
+    generate(home / "landing", contacts=600, seed=5, end_date=AS_OF, progress=False)
+    env = {**os.environ, "FUNNEL_HOME": str(home), "DAGSTER_HOME": str(home / "dagster")}
+    for entity in ENTITIES:  # the load step itself, without a Dagster run around it
+        load_entity(home / "warehouse.duckdb", home / "landing", entity, load_id="report-test")
+    target = home / "dbt_target"
+    selection = " ".join(f"+{table}" for table in REPORT_TABLES)
+    dbt = subprocess.run(
+        [
+            str(BIN / "dbt"),
+            "build",
+            "--profiles-dir",
+            str(PROJECT_DIR),
+            "--quiet",
+            "--target-path",
+            str(target),
+            "--select",
+            selection,
+            "--exclude-resource-type",
+            "test",
+            "--exclude-resource-type",
+            "unit_test",
+            "--vars",
+            json.dumps({"as_of": AS_OF.isoformat()}),
+        ],
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert dbt.returncode == 0, dbt.stdout[-3000:] + dbt.stderr[-3000:]
+    shutil.rmtree(target, ignore_errors=True)
+    result = Built(home)
+    publish(home / "warehouse.duckdb", home / "serving.duckdb", REPORT_TABLES)
+    for lang in ("fr", "en"):  # English last: it stays the latest report
+        _, dated, _ = write_report(home / "serving.duckdb", home / "reports", lang)
+        result.reports[lang] = dated
+    return result
+
+
+def test_the_report_is_written_in_reports_with_a_dated_copy(built: Built) -> None:
+    latest = built.home / "reports" / REPORT_FILENAME
+    assert latest.read_text(encoding="utf-8") == built.html("en")
+    assert built.reports["fr"].name == f"funnel-report-{AS_OF}-fr.html"
+
+
+def test_the_funnel_and_the_headlines_are_the_marts_numbers(built: Built) -> None:
+    data = built.data("en")
+    assert data["as_of"] == AS_OF.isoformat()
+    assert (data["period"], data["previous_period"]) == (str(PERIOD), str(PREVIOUS))
+    for stage in STAGES:
+        reached = built.marts(f"select count({stage}_at) from marts.dim_contacts")[0][0]
+        assert data["funnel"][stage] == reached, stage
+    assert data["funnel"]["customer"] > 0 and data["funnel"]["mql"] > data["funnel"]["sql"]
+
+    headlines = {h["stage"]: h for h in data["headlines"]}
+    for stage in STAGES:
+        entered, previous = built.marts(
+            f"""
+            select
+                count(*) filter (where date_trunc('month', {stage}_at) = date '{PERIOD}'),
+                count(*) filter (where date_trunc('month', {stage}_at) = date '{PREVIOUS}')
+            from marts.dim_contacts
+            """
+        )[0]
+        in_stage = built.marts(
+            "select count(*) from marts.dim_contacts where funnel_stage = ?", [stage]
+        )[0][0]
+        assert headlines[stage]["entered"] == entered, stage
+        assert headlines[stage]["entered_previous"] == previous, stage
+        assert headlines[stage]["in_stage"] == in_stage, stage
+        if previous:
+            assert headlines[stage]["change"] == pytest.approx(entered / previous - 1)
+    # the cards show the same numbers
+    html = built.html("en")
+    for stage in STAGES:
+        card = re.search(rf'data-stage="{stage}".*?data-entered="(\d+)"', html, re.S)
+        assert card and int(card.group(1)) == headlines[stage]["entered"]
+
+
+def test_cohorts_sources_and_segments_are_the_marts_numbers(built: Built) -> None:
+    data = built.data("en")
+    assert len(data["cohorts"]) == 12
+    for cohort in data["cohorts"]:
+        leads = built.marts(
+            "select count(*) from marts.dim_contacts"
+            " where date_trunc('month', lead_at) = cast(? as date)",
+            [cohort["month"]],
+        )[0][0]
+        assert cohort["leads"] == leads
+        done, converted = built.marts(
+            "select sum(leads_window_elapsed), sum(lead_to_mql_in_window)"
+            " from marts.rpt_stage_conversion where cohort_month = cast(? as date)",
+            [cohort["month"]],
+        )[0]
+        expected = converted / done if done else None
+        assert cohort["window_rates"]["lead_to_mql"] == pytest.approx(expected)
+    # every lead is in one cohort month: the heatmap is not a sample
+    assert any(c["window_rates"]["lead_to_mql"] is not None for c in data["cohorts"])
+    assert all(c["window_rates"]["lead_to_mql"] is None for c in data["cohorts"][-2:])
+
+    sources = {row["value"]: row["leads"] for row in data["sources"]}
+    expected_sources = dict(
+        built.marts(
+            "select coalesce(lead_source, 'unknown'), count(*) from marts.dim_contacts"
+            " where lead_at is not null group by 1"
+        )
+    )
+    assert sources == expected_sources
+
+    grades = {row["value"]: row for row in data["segments"]["icp_fit_grade"]}
+    for grade, leads, mqls in built.marts(
+        "select icp_fit_grade, count(lead_at), count(mql_at) from marts.dim_contacts"
+        " where lead_at is not null group by 1"
+    ):
+        assert (grades[grade]["leads"], grades[grade]["mqls"]) == (leads, mqls)
+
+
+def test_days_between_stages_are_the_marts_observed_steps(built: Built) -> None:
+    data = built.data("en")
+    durations = {d["step"]: d for d in data["durations"]}
+    for start, end in [("lead", "mql"), ("mql", "sql"), ("sql", "opportunity")]:
+        count, median, p75 = built.marts(
+            f"""
+            select count(*), quantile_cont(days, 0.5), quantile_cont(days, 0.75) from (
+                select epoch(c.{end}_at - c.{start}_at) / 86400 as days
+                from marts.dim_contacts as c
+                where c.{start}_at is not null and c.{end}_at is not null
+                    and c.contact_id not in (
+                        select contact_id from marts.fct_funnel_transitions
+                        where stage in ('{start}', '{end}') and is_inferred
+                    )
+            )
+            """
+        )[0]
+        step = durations[f"{start}_to_{end}"]
+        assert step["contacts"] == count
+        assert step["median_days"] == pytest.approx(median)
+        assert step["p75_days"] == pytest.approx(p75)
+
+
+def test_the_french_report_has_the_same_numbers_in_french(built: Built) -> None:
+    english, french = built.data("en"), built.data("fr")
+    assert english == french
+    html = built.html("fr")
+    assert '<html lang="fr">' in html
+    assert "Chiffres clés" in html and "Conversion par cohorte" in html
+    assert "juin 2026" in html and "Headline numbers" not in html
+    leads = english["funnel"]["lead"]
+    assert f"{leads:,}".replace(",", "\u202f") in html  # French thousands separator
+
+
+def test_the_report_refers_to_nothing_outside_itself(built: Built) -> None:
+    html = built.html("en")
+    assert "<link" not in html
+    assert not re.search(r"""<(script|img|iframe)[^>]*\ssrc=""", html)
+    assert "@import" not in html and "url(http" not in html
+    assert html.count("Plotly.newPlot(") == len(CHARTS)
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_the_report_renders_its_charts_in_chromium_offline(
+    built: Built, lang: str, tmp_path: Path
+) -> None:
+    if not CHROMIUM.exists():
+        pytest.fail("Debian's chromium is missing: `make test-setup` installs it.")
+    from playwright.sync_api import sync_playwright
+
+    report = built.reports[lang]
+    requests, console_errors = [], []
+    screenshot = tmp_path / f"report-{lang}.png"
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path / "profile"),  # a fresh user-data-dir
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": 1280, "height": 900},
+        )
+        try:
+            page = context.new_page()
+            page.on("request", lambda request: requests.append(request.url))
+            page.on(
+                "console",
+                lambda message: (
+                    console_errors.append(message.text) if message.type == "error" else None
+                ),
+            )
+            page.on("pageerror", lambda error: console_errors.append(str(error)))
+            page.goto(report.as_uri(), wait_until="load")
+            page.wait_for_function(
+                f"document.querySelectorAll('.js-plotly-plot .main-svg').length >= {len(CHARTS)}",
+                timeout=60_000,
+            )
+            rendered = page.evaluate(
+                """() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(
+                    (div) => [div.id, div.querySelectorAll('.trace, .bars, .hm, .funnel').length]
+                )"""
+            )
+            page.screenshot(path=str(screenshot), full_page=True)
+        finally:
+            context.close()
+    assert console_errors == []
+    assert requests == [report.as_uri()], "the report must make no request but its own file"
+    assert sorted(div for div, _ in rendered) == sorted(f"chart-{c}" for c in CHARTS)
+    assert all(traces > 0 for _, traces in rendered), rendered
+    assert screenshot.stat().st_size > 50_000
