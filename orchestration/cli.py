@@ -69,7 +69,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _execute(paths: FunnelPaths, as_of: str, raw_only: bool = False, lang: str = "en"):
+def _execute(
+    paths: FunnelPaths, as_of: str, raw_only: bool = False, lang: str = "en", verbose: bool = False
+):
     """Materialise the funnel job in-process: the same definitions the UI and schedule use."""
     from orchestration.dbt_project import prepare_manifest
 
@@ -84,7 +86,10 @@ def _execute(paths: FunnelPaths, as_of: str, raw_only: bool = False, lang: str =
     selection = AssetSelection.groups(RAW_GROUP) if raw_only else None
     with DagsterInstance.get() as instance:
         return job.execute_in_process(
-            run_config=run_config_as_of(as_of, lang),
+            run_config={
+                **run_config_as_of(as_of, lang),
+                "loggers": {"console": {"config": {"log_level": "DEBUG" if verbose else "INFO"}}},
+            },
             instance=instance,
             raise_on_error=False,
             asset_selection=list(selection.resolve(defs.resolve_asset_graph()))
@@ -131,7 +136,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 2
     as_of = args.as_of or datetime.now(UTC).date().isoformat()
     print(f"Running the funnel job as of {as_of} on {paths.home}")
-    result = _execute(paths, as_of, lang=args.lang)
+    result = _execute(paths, as_of, lang=args.lang, verbose=args.verbose)
     if not result.success:
         _report_failure(result)
         return 1
@@ -223,6 +228,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="en",
         help="language of the leadership report in FUNNEL_HOME/reports (default en)",
     )
+    run.add_argument("--verbose", action="store_true", help="Dagster's debug events too")
     run.set_defaults(func=cmd_run)
 
     load = commands.add_parser(
