@@ -113,86 +113,25 @@ contacts_measured as (
 
     select
         *,
-
-        -- prospect to lead
-        case
-            when not is_prospect_inferred and not is_lead_inferred
-                then {{ days_between('prospect_at', 'lead_at') }}
-        end as prospect_to_lead_days,
-        case
-            when {{ days_between('prospect_at', as_of_at()) }} >= {{ window_days }} then 1 else 0
-        end as is_prospect_window_elapsed,
-        case
-            when
-                {{ days_between('prospect_at', as_of_at()) }} >= {{ window_days }}
-                and {{ days_between('prospect_at', 'lead_at') }} <= {{ window_days }}
-                then 1
-            else 0
-        end as is_prospect_to_lead_in_window,
-
-        -- lead to mql
-        case
-            when not is_lead_inferred and not is_mql_inferred
-                then {{ days_between('lead_at', 'mql_at') }}
-        end as lead_to_mql_days,
-        case
-            when {{ days_between('lead_at', as_of_at()) }} >= {{ window_days }} then 1 else 0
-        end as is_lead_window_elapsed,
-        case
-            when
-                {{ days_between('lead_at', as_of_at()) }} >= {{ window_days }}
-                and {{ days_between('lead_at', 'mql_at') }} <= {{ window_days }}
-                then 1
-            else 0
-        end as is_lead_to_mql_in_window,
-
-        -- mql to sql
-        case
-            when not is_mql_inferred and not is_sql_inferred
-                then {{ days_between('mql_at', 'sql_at') }}
-        end as mql_to_sql_days,
-        case
-            when {{ days_between('mql_at', as_of_at()) }} >= {{ window_days }} then 1 else 0
-        end as is_mql_window_elapsed,
-        case
-            when
-                {{ days_between('mql_at', as_of_at()) }} >= {{ window_days }}
-                and {{ days_between('mql_at', 'sql_at') }} <= {{ window_days }}
-                then 1
-            else 0
-        end as is_mql_to_sql_in_window,
-
-        -- sql to opportunity
-        case
-            when not is_sql_inferred and not is_opportunity_inferred
-                then {{ days_between('sql_at', 'opportunity_at') }}
-        end as sql_to_opportunity_days,
-        case
-            when {{ days_between('sql_at', as_of_at()) }} >= {{ window_days }} then 1 else 0
-        end as is_sql_window_elapsed,
-        case
-            when
-                {{ days_between('sql_at', as_of_at()) }} >= {{ window_days }}
-                and {{ days_between('sql_at', 'opportunity_at') }} <= {{ window_days }}
-                then 1
-            else 0
-        end as is_sql_to_opportunity_in_window,
-
-        -- opportunity to customer
-        case
-            when not is_opportunity_inferred and not is_customer_inferred
-                then {{ days_between('opportunity_at', 'customer_at') }}
-        end as opportunity_to_customer_days,
-        case
-            when {{ days_between('opportunity_at', as_of_at()) }} >= {{ window_days }} then 1 else 0
-        end as is_opportunity_window_elapsed,
-        case
-            when
-                {{ days_between('opportunity_at', as_of_at()) }} >= {{ window_days }}
-                and {{ days_between('opportunity_at', 'customer_at') }} <= {{ window_days }}
-                then 1
-            else 0
-        end as is_opportunity_to_customer_in_window
+        {% for earlier, later in [
+            ('prospect', 'lead'), ('lead', 'mql'), ('mql', 'sql'),
+            ('sql', 'opportunity'), ('opportunity', 'customer')
+        ] %}
+            case
+                when not is_{{ earlier }}_inferred and not is_{{ later }}_inferred
+                    then {{ days_between(earlier ~ '_at', later ~ '_at') }}
+            end as {{ earlier }}_to_{{ later }}_days,
+            case
+                when {{ days_between(earlier ~ '_at', as_of_at()) }} >= {{ window_days }} then 1 else 0
+            end as is_{{ earlier }}_window_elapsed,
+            case
+                when
+                    {{ days_between(earlier ~ '_at', as_of_at()) }} >= {{ window_days }}
+                    and {{ days_between(earlier ~ '_at', later ~ '_at') }} <= {{ window_days }}
+                    then 1
+                else 0
+            end as is_{{ earlier }}_to_{{ later }}_in_window{% if not loop.last %},{% endif %}
+        {% endfor %}
 
     from contacts_segmented
 
