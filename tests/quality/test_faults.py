@@ -173,6 +173,15 @@ FAULTS = {
         -1,  # as many rows as the update touched
         True,
     ),
+    "conversion rates above 1": Fault(
+        "marts.rpt_stage_conversion",
+        "update marts.rpt_stage_conversion set lead_to_mql_rate = 1.5 where rowid in"
+        " (select rowid from marts.rpt_stage_conversion where lead_to_mql_rate is not null"
+        " order by rowid limit 2)",
+        "lead_to_mql_rate is a conversion rate between 0 and 1",
+        2,
+        True,
+    ),
     "a scorecard rate above 1": Fault(
         "marts.rpt_b2b_base_quality",
         "update marts.rpt_b2b_base_quality set pass_rate = 1.5 where quality_check_id ="
