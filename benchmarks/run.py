@@ -65,12 +65,19 @@ def main(argv: list[str] | None = None) -> None:
 
     print(f"\nfunnel run as of {args.as_of} on {home}: {total:.1f} s in all")
     print("\nDagster steps:")
+    from dagster import DagsterInstance
+
     starts: dict[str, float] = {}
-    for event in result.all_events:
-        if event.event_type_value == "STEP_START":
-            starts[event.step_key] = event.timestamp
-        elif event.event_type_value == "STEP_SUCCESS":
-            print(f"  {event.step_key:<40} {event.timestamp - starts[event.step_key]:8.1f} s")
+    with DagsterInstance.get() as instance:
+        for entry in instance.all_logs(result.run_id):
+            event = entry.dagster_event
+            if event is None or event.step_key is None:
+                continue
+            if event.event_type_value == "STEP_START":
+                starts[event.step_key] = entry.timestamp
+            elif event.event_type_value == "STEP_SUCCESS":
+                seconds = entry.timestamp - starts[event.step_key]
+                print(f"  {event.step_key:<40} {seconds:8.1f} s")
 
     print("\nSlowest dbt nodes (of the dbt step):")
     durations = []

@@ -1,3 +1,13 @@
+{{
+    config(
+        materialized='table',
+        meta={'materialized_because': (
+            'tens of millions of events: as a view, its dedup window would run again for every'
+            ' reader (intermediate models, dbt tests, quality suites)'
+        )},
+    )
+}}
+
 with
 
 source as (
