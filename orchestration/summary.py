@@ -8,8 +8,6 @@ from orchestration.loading import MANIFEST_TABLE
 from orchestration.report import REPORT_FILENAME
 from orchestration.settings import FunnelPaths
 
-SUMMARY_SCHEMAS = ("raw", "marts")
-
 
 def table_row_counts(connection: duckdb.DuckDBPyConnection) -> list[tuple[str, int]]:
     """Rows per table of the raw and public schemas (load bookkeeping tables left out)."""

@@ -220,60 +220,30 @@ observed as (
 
 ),
 
--- each stage's date is the earlier of its observed date and the next stage's date
-customer_dated as (
+-- each stage's date is the earliest observed date of it and of the stages after it
+{% set funnel_stages = ['prospect', 'lead', 'mql', 'sql', 'opportunity', 'customer'] %}
+stages_dated as (
 
     select
         *,
-        customer_observed_at as customer_at,
-        least(opportunity_observed_at, customer_observed_at) as opportunity_at
+        {% for stage in funnel_stages %}
+            {% if loop.last -%}
+                {{ stage }}_observed_at as {{ stage }}_at
+            {%- else -%}
+                least(
+                    {%- for later in funnel_stages[loop.index0:] %}
+                        {{ later }}_observed_at{% if not loop.last %},{% endif %}
+                    {%- endfor %}
+                ) as {{ stage }}_at,
+            {%- endif %}
+        {% endfor %}
 
     from observed
 
 ),
 
-sql_dated as (
-
-    select
-        *,
-        least(sql_observed_at, opportunity_at) as sql_at
-
-    from customer_dated
-
-),
-
-mql_dated as (
-
-    select
-        *,
-        least(mql_observed_at, sql_at) as mql_at
-
-    from sql_dated
-
-),
-
-lead_dated as (
-
-    select
-        *,
-        least(lead_observed_at, mql_at) as lead_at
-
-    from mql_dated
-
-),
-
-prospect_dated as (
-
-    select
-        *,
-        least(prospect_observed_at, lead_at) as prospect_at
-
-    from lead_dated
-
-),
-
 -- recycled only when the score fell below the threshold by the as-of day, before any SQL
-prospect_recycled as (
+recycle_dated as (
 
     select
         *,
@@ -282,7 +252,7 @@ prospect_recycled as (
                 then recycle_crossed_at
         end as recycled_at
 
-    from prospect_dated
+    from stages_dated
 
 ),
 
@@ -325,7 +295,7 @@ final as (
         end as highest_stage,
         case when recycled_at is not null then requalified_at end as requalified_at
 
-    from prospect_recycled
+    from recycle_dated
 
 )
 

@@ -19,9 +19,24 @@ companies_matched as (
 
 ),
 
-criteria_met as (
+company_points as (
 
-    select * from {{ ref('int_fit_criteria_matched') }}
+    select
+        company_id,
+        company_fit_points
+
+    from {{ ref('int_companies_fit_scored') }}
+
+),
+
+persona_criteria_met as (
+
+    select
+        subject_id as contact_id,
+        points
+
+    from {{ ref('int_fit_criteria_matched') }}
+    where subject = 'contact'
 
 ),
 
@@ -31,27 +46,14 @@ bands as (
 
 ),
 
-company_points as (
-
-    select
-        subject_id as company_id,
-        cast(sum(points) as integer) as company_fit_points
-
-    from criteria_met
-    where subject = 'company'
-    group by subject_id
-
-),
-
 person_points as (
 
     select
-        subject_id as contact_id,
+        contact_id,
         cast(sum(points) as integer) as person_fit_points
 
-    from criteria_met
-    where subject = 'contact'
-    group by subject_id
+    from persona_criteria_met
+    group by contact_id
 
 ),
 
