@@ -24,17 +24,6 @@ staged as (
 
 ),
 
-current_states as (
-
-    select
-        contact_id,
-        stage as funnel_stage
-
-    from {{ ref('int_contact_stage_timeline') }}
-    where is_state_change and left_at is null
-
-),
-
 events as (
 
     select
@@ -56,6 +45,25 @@ engagement as (
 
     from events
     group by contact_id
+
+),
+
+-- why a contact may not be contacted, the strongest reason first
+contactability as (
+
+    select
+        staged.contact_id,
+        case
+            when contacts.is_opted_out then 'opted_out'
+            when staged.unsubscribed_at is not null then 'unsubscribed'
+            when staged.hard_bounced_at is not null then 'hard_bounced'
+            when contacts.email is null then 'no_email'
+            when not contacts.has_valid_email then 'invalid_email'
+        end as not_contactable_reason
+
+    from staged
+    inner join contacts
+        on staged.contact_id = contacts.contact_id
 
 ),
 
@@ -82,9 +90,10 @@ final as (
         companies_matched.company_match_method,
         fit.icp_fit_grade,
         staged.lead_quality,
-        current_states.funnel_stage,
+        staged.funnel_stage,
         staged.highest_stage,
         staged.disqualification_reason,
+        contactability.not_contactable_reason,
 
         -- numerics
         fit.icp_fit_score,
@@ -98,7 +107,7 @@ final as (
         fit.is_icp,
         contacts.has_valid_email,
         contacts.is_opted_out,
-        not contacts.is_opted_out and contacts.has_valid_email as is_contactable,
+        contactability.not_contactable_reason is null as is_contactable,
 
         -- dates
         {{ as_of_date() }} as as_of_date,
@@ -112,6 +121,10 @@ final as (
         staged.customer_at,
         staged.recycled_at,
         staged.disqualified_at,
+        staged.lost_at,
+        staged.unsubscribed_at,
+        staged.hard_bounced_at,
+        staged.identified_at,
         engagement.last_engaged_at,
         contacts.created_at,
         contacts.updated_at
@@ -121,8 +134,8 @@ final as (
         on staged.contact_id = contacts.contact_id
     inner join fit
         on staged.contact_id = fit.contact_id
-    inner join current_states
-        on staged.contact_id = current_states.contact_id
+    inner join contactability
+        on staged.contact_id = contactability.contact_id
     left join companies_matched
         on staged.contact_id = companies_matched.contact_id
     left join engagement

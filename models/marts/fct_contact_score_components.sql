@@ -5,7 +5,7 @@
 -- score in dim_contacts.
 with
 
-contacts as (
+fit as (
 
     select
         contact_id,
@@ -13,6 +13,12 @@ contacts as (
         icp_fit_score
 
     from {{ ref('int_contacts_fit_scored') }}
+
+),
+
+identified_contacts as (
+
+    select contact_id from {{ ref('int_contacts_staged') }}
 
 ),
 
@@ -25,6 +31,17 @@ criteria_met as (
 events as (
 
     select * from {{ ref('int_engagement_events_scored') }}
+
+),
+
+-- the contacts dim_contacts holds: those identified by the as-of day
+contacts as (
+
+    select fit.*
+
+    from fit
+    inner join identified_contacts
+        on fit.contact_id = identified_contacts.contact_id
 
 ),
 

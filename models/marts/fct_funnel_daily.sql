@@ -1,6 +1,7 @@
 -- The funnel as it stood at the end of each day, rebuilt from the dated state changes, so any
 -- past day is known without having run on it. Days go back `funnel_daily_days` from the as-of
--- day. A state entered and left on the same day is not counted in that day's stock.
+-- day. A state entered and left on the same day is not counted in that day's stock (an inferred
+-- stage, entered and left at the instant of the later stage, never is).
 with
 
 timeline as (
@@ -8,12 +9,10 @@ timeline as (
     select
         contact_id,
         stage,
-        stage_order,
         entered_at,
-        left_at
+        exited_at
 
     from {{ ref('int_contact_stage_timeline') }}
-    where is_state_change
 
 ),
 
@@ -52,7 +51,7 @@ states as (
         coalesce(contacts.icp_fit_grade, 'unknown') as icp_fit_grade,
         coalesce(contacts.lead_source, 'unknown') as lead_source,
         cast(timeline.entered_at as date) as entered_day,
-        cast(timeline.left_at as date) as left_day
+        cast(timeline.exited_at as date) as left_day
 
     from timeline
     inner join contacts

@@ -9,13 +9,25 @@ timeline as (
 final as (
 
     select
+        -- ids
         contact_id,
+
+        -- strings
         stage,
+        from_stage,
+
+        -- numerics
+        transition_number,
+        stage_entry_number,
+
+        -- booleans
+        is_inferred,
+
+        -- timestamps
         entered_at,
-        is_inferred
+        exited_at
 
     from timeline
-    where not is_reentry
 
 )
 

@@ -61,15 +61,18 @@ STRINGS: dict[str, dict[str, str]] = {
         "funnel": "The funnel",
         "funnel_intro": (
             "Contacts that reached each stage by {as_of}, all cohorts together; a skipped stage"
-            " counts as reached. The percentages are the conversion from the stage above."
+            " counts as reached. Prospects are ICP contacts only. The percentages are the"
+            " conversion from the stage above."
         ),
         "cohorts": "Conversion by cohort",
         "cohorts_intro": (
             "Each row is a cohort: prospects by the month they were identified, leads (and"
-            " every later stage) by the month they became leads. A cell is the share that reached"
-            " the next stage within {window} days, over the contacts that have had the whole"
-            " {window} days; it stays empty while fewer than {minimum} have, so young cohorts"
-            " are not misread."
+            " every later stage) by the month they became leads. Prospects are contacts in the"
+            " ideal customer profile only, so prospect to lead is the conversion of ICP contacts;"
+            " a contact outside it that shows interest is a lead without having been a prospect."
+            " A cell is the share that reached the next stage within {window} days, over the"
+            " contacts that have had the whole {window} days; it stays empty while fewer than"
+            " {minimum} have, so young cohorts are not misread."
         ),
         "segments": "Conversion by segment",
         "segments_intro": (
@@ -165,16 +168,19 @@ STRINGS: dict[str, dict[str, str]] = {
         "funnel": "Le funnel",
         "funnel_intro": (
             "Contacts ayant atteint chaque étape au {as_of}, toutes cohortes confondues ; une"
-            " étape sautée compte comme atteinte. Les pourcentages sont la conversion depuis"
-            " l'étape du dessus."
+            " étape sautée compte comme atteinte. Les prospects sont les seuls contacts ICP. Les"
+            " pourcentages sont la conversion depuis l'étape du dessus."
         ),
         "cohorts": "Conversion par cohorte",
         "cohorts_intro": (
             "Chaque ligne est une cohorte : les prospects par mois d'identification, les leads"
-            " (et toutes les étapes suivantes) par mois de passage en lead. Une case donne la part"
-            " passée à l'étape suivante en {window} jours au plus, parmi les contacts qui ont eu"
-            " les {window} jours entiers ; elle reste vide tant que moins de {minimum} les ont"
-            " eus, pour ne pas mal lire les cohortes récentes."
+            " (et toutes les étapes suivantes) par mois de passage en lead. Les prospects sont"
+            " les seuls contacts du profil de client idéal : prospect vers lead est la conversion"
+            " des contacts ICP ; un contact hors profil qui montre un intérêt devient lead sans"
+            " avoir été prospect. Une case donne la part passée à l'étape suivante en {window}"
+            " jours au plus, parmi les contacts qui ont eu les {window} jours entiers ; elle reste"
+            " vide tant que moins de {minimum} les ont eus, pour ne pas mal lire les cohortes"
+            " récentes."
         ),
         "segments": "Conversion par segment",
         "segments_intro": (

@@ -161,7 +161,7 @@ FAULTS = {
         " and entered_at < timestamp '2026-06-01' intersect"
         " select contact_id from marts.fct_funnel_transitions where stage = 'prospect'"
         " order by contact_id limit 3)",
-        "each contact enters the stages in funnel order"
+        "each contact first enters the stages in funnel order"
         " (prospect, lead, MQL, SQL, opportunity, customer)",
         3,
         True,

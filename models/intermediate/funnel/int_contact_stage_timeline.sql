@@ -1,98 +1,117 @@
--- Every entry of a contact into a funnel state, in order: one row per contact, state and entry.
--- The funnel stages come once each; a recycled MQL that requalifies enters `mql` again; nothing
--- follows `customer`. Sales' word stands: after a disqualification, marketing entries (lead,
--- MQL, recycled, ...) are kept as history but do not change the contact's state; only a new SQL
--- or opportunity does. The last state change is the contact's current `funnel_stage`.
+-- Every entry of a contact into a funnel state, in order: one row per contact and transition.
+-- At each instant where the fold (int_contact_states_folded) moves a contact, the entries are,
+-- in this order:
+-- - at identification, `prospect` (in the ICP) or `out_of_target` (not);
+-- - each funnel stage from lead upward reached for the first time, in funnel order: observed
+--   when the instant carries its fact, else inferred (a skipped stage takes the date of the
+--   later stage, so counts from lead upward stay monotone);
+-- - the state the contact ends the instant in, when it is not the last of those: a side state
+--   (recycled, disqualified, lost) or a re-entry (an MQL again, an SQL after a disqualification).
+-- Each entry records the state it left and when the contact left it (the next entry).
 with
 
-staged as (
+folded as (
 
-    select * from {{ ref('int_contacts_staged') }}
+    select * from {{ ref('int_contact_states_folded') }}
 
 ),
 
-contacts as (
+states as (
+
+    select
+        state,
+        state_order,
+        kind
+
+    from {{ ref('funnel_states') }}
+
+),
+
+moves as (
+
+    select
+        folded.*,
+        highest_states.state as highest_state
+
+    from folded
+    inner join states as highest_states
+        on folded.highest_level = highest_states.state_order
+    where
+        folded.is_identification
+        or folded.state != folded.previous_state
+        or folded.highest_level > folded.previous_highest_level
+
+),
+
+identification_entries as (
 
     select
         contact_id,
-        created_at
+        occurred_at as entered_at,
+        0 as position_in_instant,
+        case when is_icp then 'prospect' else 'out_of_target' end as stage,
+        false as is_inferred
 
-    from {{ ref('int_contacts_deduplicated') }}
+    from moves
+    where is_identification
 
 ),
 
-{% set funnel_stages = ['prospect', 'lead', 'mql', 'sql', 'opportunity', 'customer'] %}
+first_stage_entries as (
+
+    select
+        moves.contact_id,
+        moves.occurred_at as entered_at,
+        states.state_order as position_in_instant,
+        states.state as stage,
+        -- observed when the instant carries the stage's own fact
+        case
+            when states.state = 'lead' then not moves.has_interest_signal
+            when states.state = 'mql' then not moves.is_mql_entry_point
+            when states.state = 'sql' then not moves.has_sql_qualification
+            when states.state = 'opportunity' then not moves.has_opportunity_opened
+            else not moves.has_opportunity_won or moves.has_won_date_inferred
+        end as is_inferred
+
+    from moves
+    inner join states
+        on
+            moves.highest_level >= states.state_order
+            and coalesce(moves.previous_highest_level, -1) < states.state_order
+            and states.kind = 'stage'
+            and states.state_order >= 2
+
+),
+
+final_state_entries as (
+
+    select
+        contact_id,
+        occurred_at as entered_at,
+        100 as position_in_instant,
+        state as stage,
+        false as is_inferred
+
+    from moves
+    where
+        state != coalesce(
+            case
+                when highest_level >= 2 and highest_level > coalesce(previous_highest_level, -1)
+                    then highest_state
+            end,
+            case when is_identification then case when is_icp then 'prospect' else 'out_of_target' end end,
+            previous_state
+        )
+
+),
+
 entries as (
 
-    select
-        staged.contact_id,
-        'out_of_target' as stage,
-        0 as stage_order,
-        contacts.created_at as entered_at,
-        false as is_inferred,
-        false as is_reentry
-
-    from staged
-    inner join contacts
-        on staged.contact_id = contacts.contact_id
-    where
-        not staged.is_icp
-        and contacts.created_at is not null
-        and (staged.prospect_at is null or contacts.created_at < staged.prospect_at)
-
-    {% for stage in funnel_stages %}
-        union all
-
-        select
-            contact_id,
-            '{{ stage }}' as stage,
-            {{ loop.index }} as stage_order,
-            {{ stage }}_at as entered_at,
-            {% if stage == 'customer' %}false{% else %}is_{{ stage }}_inferred{% endif %} as is_inferred,
-            false as is_reentry
-
-        from staged
-        where {{ stage }}_at is not null
-    {% endfor %}
-
+    select * from identification_entries
     union all
-
-    select
-        contact_id,
-        'recycled' as stage,
-        7 as stage_order,
-        recycled_at as entered_at,
-        false as is_inferred,
-        false as is_reentry
-
-    from staged
-    where recycled_at is not null
-
+    select * from first_stage_entries
     union all
-
-    select
-        contact_id,
-        'mql' as stage,
-        3 as stage_order,
-        requalified_at as entered_at,
-        false as is_inferred,
-        true as is_reentry
-
-    from staged
-    where requalified_at is not null and (sql_at is null or requalified_at < sql_at)
-
-    union all
-
-    select
-        contact_id,
-        'disqualified' as stage,
-        8 as stage_order,
-        disqualified_at as entered_at,
-        false as is_inferred,
-        false as is_reentry
-
-    from staged
-    where disqualified_at is not null and (customer_at is null or disqualified_at < customer_at)
+    select * from final_state_entries
 
 ),
 
@@ -100,51 +119,39 @@ entries_in_order as (
 
     select
         *,
-        max(case when stage = 'disqualified' then entered_at end) over by_contact_so_far
-            as last_disqualified_at,
-        max(case when stage in ('sql', 'opportunity', 'customer') then entered_at end) over by_contact_so_far
-            as last_sales_stage_at
+        row_number() over (
+            partition by contact_id order by entered_at, position_in_instant
+        ) as transition_number
 
     from entries
-    window by_contact_so_far as (
-        partition by contact_id
-        order by entered_at, stage_order
-        rows between unbounded preceding and current row
-    )
-
-),
-
-entries_flagged as (
-
-    select
-        contact_id,
-        stage,
-        stage_order,
-        entered_at,
-        is_inferred,
-        is_reentry,
-        not(
-            stage in ('out_of_target', 'prospect', 'lead', 'mql', 'recycled')
-            and last_disqualified_at is not null
-            and (last_sales_stage_at is null or last_disqualified_at >= last_sales_stage_at)
-        ) as is_state_change
-
-    from entries_in_order
 
 ),
 
 final as (
 
     select
-        *,
-        case
-            when is_state_change
-                then lead(entered_at) over (
-                        partition by contact_id, is_state_change order by entered_at, stage_order
-                    )
-        end as left_at
+        -- ids
+        contact_id,
 
-    from entries_flagged
+        -- strings
+        stage,
+        lag(stage) over by_contact_in_order as from_stage,
+
+        -- numerics
+        transition_number,
+        row_number() over (
+            partition by contact_id, stage order by transition_number
+        ) as stage_entry_number,
+
+        -- booleans
+        is_inferred,
+
+        -- timestamps
+        entered_at,
+        lead(entered_at) over by_contact_in_order as exited_at
+
+    from entries_in_order
+    window by_contact_in_order as (partition by contact_id order by transition_number)
 
 )
 

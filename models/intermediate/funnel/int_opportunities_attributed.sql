@@ -1,6 +1,13 @@
--- One row per opportunity and contact it counts for, up to the as-of day. An opportunity with a
--- contact counts for that contact (re-pointed to the surviving contact); one with only a company
--- counts for the company's contacts that reached SQL by the opportunity's creation.
+-- One row per opportunity created by the as-of day and contact it counts for, with the company it
+-- counts for. Nothing is lost:
+-- - an opportunity naming a known contact counts for that contact (re-pointed to the surviving
+--   contact) and for the company named on it, else the contact's company;
+-- - one naming no known contact but a known company counts for the company's contacts that
+--   reached SQL by its creation, and when there are none, for the company alone (contact_id
+--   null): the account still becomes an opportunity or a customer;
+-- - one naming neither is left out here and counted by the quality scorecard.
+-- A won opportunity without `closed_at` is won from the load that first said so (its latest
+-- known date), flagged `is_won_date_inferred`. Closes after the as-of day are not known yet.
 with
 
 opportunities as (
@@ -29,7 +36,13 @@ companies_matched as (
 
 ),
 
-activities as (
+companies as (
+
+    select company_id from {{ ref('stg_landing__companies') }}
+
+),
+
+sql_activities as (
 
     select
         contact_id,
@@ -40,65 +53,119 @@ activities as (
 
 ),
 
-opportunities_in_time as (
+opportunities_known as (
 
-    select * from opportunities
-    where created_at < {{ as_of_at() }}
+    select
+        opportunities.opportunity_id,
+        contact_ids.contact_id,
+        companies.company_id as known_company_id,
+        opportunities.created_at,
+        opportunities.closed_at,
+        opportunities.is_won,
+        opportunities.loaded_at
+
+    from opportunities
+    left join contact_ids
+        on opportunities.contact_id = contact_ids.source_contact_id
+    left join companies
+        on opportunities.company_id = companies.company_id
+    where opportunities.created_at < {{ as_of_at() }}
 
 ),
 
 by_contact as (
 
     select
-        opportunities_in_time.opportunity_id,
-        contact_ids.contact_id,
+        opportunities_known.opportunity_id,
+        opportunities_known.contact_id,
+        coalesce(opportunities_known.known_company_id, companies_matched.company_id) as company_id,
         'contact_id' as attribution_method,
-        opportunities_in_time.created_at,
-        opportunities_in_time.closed_at,
-        opportunities_in_time.is_won
+        opportunities_known.created_at,
+        opportunities_known.closed_at,
+        opportunities_known.is_won,
+        opportunities_known.loaded_at
 
-    from opportunities_in_time
-    inner join contact_ids
-        on opportunities_in_time.contact_id = contact_ids.source_contact_id
+    from opportunities_known
+    left join companies_matched
+        on opportunities_known.contact_id = companies_matched.contact_id
+    where opportunities_known.contact_id is not null
+
+),
+
+company_sql_contacts as (
+
+    select distinct
+        opportunities_known.opportunity_id,
+        companies_matched.contact_id
+
+    from opportunities_known
+    inner join companies_matched
+        on opportunities_known.known_company_id = companies_matched.company_id
+    inner join sql_activities
+        on
+            companies_matched.contact_id = sql_activities.contact_id
+            and opportunities_known.created_at >= sql_activities.occurred_at
+    where opportunities_known.contact_id is null
 
 ),
 
 by_company as (
 
-    select distinct
-        opportunities_in_time.opportunity_id,
-        companies_matched.contact_id,
-        'company_sql_contact' as attribution_method,
-        opportunities_in_time.created_at,
-        opportunities_in_time.closed_at,
-        opportunities_in_time.is_won
+    select
+        opportunities_known.opportunity_id,
+        company_sql_contacts.contact_id,
+        opportunities_known.known_company_id as company_id,
+        case
+            when company_sql_contacts.contact_id is null then 'company_only' else 'company_sql_contact'
+        end as attribution_method,
+        opportunities_known.created_at,
+        opportunities_known.closed_at,
+        opportunities_known.is_won,
+        opportunities_known.loaded_at
 
-    from opportunities_in_time
-    inner join companies_matched
-        on opportunities_in_time.company_id = companies_matched.company_id
-    inner join activities
-        on
-            companies_matched.contact_id = activities.contact_id
-            and opportunities_in_time.created_at >= activities.occurred_at
-    where opportunities_in_time.contact_id is null
+    from opportunities_known
+    left join company_sql_contacts
+        on opportunities_known.opportunity_id = company_sql_contacts.opportunity_id
+    where
+        opportunities_known.contact_id is null
+        and opportunities_known.known_company_id is not null
+
+),
+
+attributed as (
+
+    select * from by_contact
+    union all
+    select * from by_company
 
 ),
 
 final as (
 
     select
+        -- ids
         opportunity_id,
         contact_id,
-        attribution_method,
-        created_at,
-        case when closed_at < {{ as_of_at() }} then closed_at end as closed_at,
-        coalesce(is_won and closed_at < {{ as_of_at() }}, false) as is_won
+        company_id,
 
-    from (
-        select * from by_contact
-        union all
-        select * from by_company
-    ) as attributed
+        -- strings
+        attribution_method,
+
+        -- booleans
+        coalesce(is_won and closed_at < {{ as_of_at() }}, false)
+        or coalesce(is_won and closed_at is null and loaded_at < {{ as_of_at() }}, false) as is_won,
+        coalesce(not is_won and closed_at < {{ as_of_at() }}, false) as is_lost,
+        coalesce(is_won and closed_at is null and loaded_at < {{ as_of_at() }}, false) as is_won_date_inferred,
+
+        -- timestamps
+        created_at,
+        case when closed_at < {{ as_of_at() }} then greatest(closed_at, created_at) end as closed_at,
+        case
+            when is_won and closed_at < {{ as_of_at() }} then greatest(closed_at, created_at)
+            when is_won and closed_at is null and loaded_at < {{ as_of_at() }} then greatest(loaded_at, created_at)
+        end as won_at
+
+    from attributed
 
 )
 

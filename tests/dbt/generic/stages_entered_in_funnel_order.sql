@@ -1,8 +1,9 @@
 {#
     Along the funnel, each entity enters the stages in order: for every pair of stages listed in
-    funnel order, the earlier one was not entered after the later one. For a long table of
-    transitions (one row per entity and stage), such as fct_funnel_transitions. Stages not in the
-    list (side states) are ignored. Returns one row per entity out of order.
+    funnel order, the earlier one was not first entered after the later one. For a long table of
+    transitions (one row per entity and entry), such as fct_funnel_transitions: a stage entered
+    again later (an SQL after a lost opportunity) does not count. Stages not in the list (side
+    states) are ignored. Returns one row per entity out of order.
 #}
 {% test stages_entered_in_funnel_order(model, entity_column, stage_column, date_column, stages) %}
 
@@ -13,7 +14,7 @@ stages_entered as (
     select
         {{ entity_column }} as entity_id,
         {% for stage in stages %}
-            max(case when {{ stage_column }} = '{{ stage }}' then {{ date_column }} end) as {{ stage }}_at
+            min(case when {{ stage_column }} = '{{ stage }}' then {{ date_column }} end) as {{ stage }}_at
             {%- if not loop.last %},{% endif %}
         {% endfor %}
 

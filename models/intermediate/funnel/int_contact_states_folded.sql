@@ -1,0 +1,275 @@
+-- Each contact's life as a state machine: one row per contact and instant (from
+-- int_contact_facts_by_instant), with the state the contact is in right after the instant and
+-- the highest funnel stage reached so far. The facts are folded with running windows over the
+-- contact's instants, so a later increment can carry each contact's last row forward.
+--
+-- The rules (states in the `funnel_states` seed):
+-- - Marketing, until sales takes over: an identified contact is a `prospect` when it is in the
+--   ICP and `out_of_target` when not; its first interest signal makes a `lead`; an MQL entry
+--   point (score, interactions and fit at the MQL thresholds, after interest) makes an `mql`;
+--   the score falling below `recycle_score` makes an MQL `recycled`, and the next MQL entry
+--   point an `mql` again, as many times as it happens.
+-- - Sales, from its first qualifying or disqualifying activity or opportunity: `sql` and
+--   `opportunity` (the highest reached since the last disqualification or loss);
+--   `disqualified` when sales says no, until a new SQL or opportunity; `lost` when the last
+--   open opportunity opened since then is lost, until a new SQL or opportunity. A win makes a
+--   `customer`, for good.
+-- - Facts at one instant are applied together, in this order: identification, marketing
+--   (interest, then the score after the whole instant), sales qualifications, opportunities
+--   opened and won, then losses and disqualifications. So a qualifying and a disqualifying
+--   activity at one instant leave the contact disqualified, having reached SQL.
+with
+
+facts as (
+
+    select * from {{ ref('int_contact_facts_by_instant') }}
+
+),
+
+fit as (
+
+    select
+        contact_id,
+        icp_fit_score,
+        is_icp
+
+    from {{ ref('int_contacts_fit_scored') }}
+
+),
+
+states as (
+
+    select
+        state,
+        state_order,
+        kind
+
+    from {{ ref('funnel_states') }}
+
+),
+
+facts_accumulated as (
+
+    select
+        facts.*,
+        fit.is_icp,
+        fit.icp_fit_score,
+        max(case when facts.has_interest_signal then 1 else 0 end) over by_contact_so_far = 1
+            as has_shown_interest,
+        sum(case when facts.has_disqualification then 1 else 0 end) over by_contact_so_far
+            as disqualification_number,
+        max(facts.opportunities_won) over by_contact_so_far > 0 as has_won,
+        sum(facts.opportunities_opened - facts.opportunities_won - facts.opportunities_lost)
+            over by_contact_so_far as open_opportunities
+
+    from facts
+    inner join fit
+        on facts.contact_id = fit.contact_id
+    window by_contact_so_far as (
+        partition by facts.contact_id
+        order by facts.occurred_at
+        rows between unbounded preceding and current row
+    )
+
+),
+
+-- marketing's score crossings, and sales' positive level before this instant's negatives
+crossings_and_levels as (
+
+    select
+        *,
+        is_mql_score and has_shown_interest and icp_fit_score >= {{ var('mql_min_fit_score') }}
+            as is_mql_entry_point,
+        greatest(
+            case when has_sql_qualification then 4 else 0 end,
+            case when opportunities_opened > 0 then 5 else 0 end
+        ) as sales_level,
+        opportunities_lost > 0 and open_opportunities = 0 and not has_won as is_last_opportunity_lost
+
+    from facts_accumulated
+
+),
+
+marketing_dated as (
+
+    select
+        *,
+        max(case when is_mql_entry_point then occurred_at end) over by_contact_so_far as last_mql_entry_at,
+        max(case when is_below_recycle_score then occurred_at end) over by_contact_so_far as last_below_recycle_at,
+        -- an opportunity opened since the last disqualification (not at its instant: it came first)
+        max(case when opportunities_opened > 0 and not has_disqualification then 1 else 0 end) over (
+            partition by contact_id, disqualification_number
+            order by occurred_at
+            rows between unbounded preceding and current row
+        ) = 1 as has_opportunity_since_disqualification
+
+    from crossings_and_levels
+    window by_contact_so_far as (
+        partition by contact_id
+        order by occurred_at
+        rows between unbounded preceding and current row
+    )
+
+),
+
+losses_counted as (
+
+    select
+        *,
+        is_last_opportunity_lost
+        and has_opportunity_since_disqualification
+        and not has_disqualification as is_loss
+
+    from marketing_dated
+
+),
+
+losses_numbered as (
+
+    select
+        *,
+        sum(case when is_loss then 1 else 0 end) over (
+            partition by contact_id, disqualification_number
+            order by occurred_at
+            rows between unbounded preceding and current row
+        ) as loss_number
+
+    from losses_counted
+
+),
+
+sales_leveled as (
+
+    select
+        *,
+        -- the highest sales stage since the last disqualification or loss (the positives of a
+        -- negative instant came before it)
+        max(case when has_disqualification or is_loss then 0 else sales_level end) over (
+            partition by contact_id, disqualification_number, loss_number
+            order by occurred_at
+            rows between unbounded preceding and current row
+        ) as sales_level_since_setback
+
+    from losses_numbered
+
+),
+
+states_decided as (
+
+    select
+        *,
+        case
+            when not has_shown_interest then case when is_icp then 'prospect' else 'out_of_target' end
+            when last_mql_entry_at is null then 'lead'
+            when last_below_recycle_at is null or last_mql_entry_at > last_below_recycle_at then 'mql'
+            else 'recycled'
+        end as marketing_state,
+        case
+            when has_won then 'customer'
+            when sales_level_since_setback = 5 then 'opportunity'
+            when sales_level_since_setback = 4 then 'sql'
+            when loss_number > 0 then 'lost'
+            when disqualification_number > 0 then 'disqualified'
+        end as sales_state
+
+    from sales_leveled
+
+),
+
+states_current as (
+
+    select
+        *,
+        coalesce(sales_state, marketing_state) as state,
+        lag(sales_state) over (partition by contact_id order by occurred_at) is null as was_marketing_led
+
+    from states_decided
+
+),
+
+levels_reached as (
+
+    select
+        states_current.*,
+        greatest(
+            case when current_states.kind = 'stage' then current_states.state_order else 0 end,
+            case
+                when states_current.was_marketing_led and marketing_states.kind = 'stage'
+                    then marketing_states.state_order
+                else 0
+            end,
+            case
+                when states_current.has_disqualification or states_current.is_loss
+                    then states_current.sales_level
+                else 0
+            end
+        ) as level_reached
+
+    from states_current
+    inner join states as current_states
+        on states_current.state = current_states.state
+    inner join states as marketing_states
+        on states_current.marketing_state = marketing_states.state
+
+),
+
+highest_levels as (
+
+    select
+        *,
+        max(level_reached) over (
+            partition by contact_id
+            order by occurred_at
+            rows between unbounded preceding and current row
+        ) as highest_level
+
+    from levels_reached
+
+),
+
+final as (
+
+    select
+        -- ids
+        contact_id,
+
+        -- strings
+        state,
+        lag(state) over by_contact_in_time as previous_state,
+        marketing_state,
+        sales_state,
+        disqualification_reason,
+
+        -- numerics
+        highest_level,
+        lag(highest_level) over by_contact_in_time as previous_highest_level,
+        score_after_instant,
+        disqualification_number,
+        loss_number,
+
+        -- booleans
+        is_icp,
+        is_identification,
+        has_interest_signal,
+        has_high_intent,
+        is_qualified_lead_score,
+        is_mql_entry_point,
+        is_below_recycle_score,
+        has_sql_qualification,
+        opportunities_opened > 0 as has_opportunity_opened,
+        opportunities_won > 0 as has_opportunity_won,
+        has_won_date_inferred,
+        has_disqualification,
+        is_loss,
+        has_unsubscribed,
+        has_hard_bounced,
+
+        -- timestamps
+        occurred_at
+
+    from highest_levels
+    window by_contact_in_time as (partition by contact_id order by occurred_at)
+
+)
+
+select * from final

@@ -1,0 +1,204 @@
+-- One row per contact and instant at which it had accepted engagement events, with its engagement
+-- score right after the whole instant. Events at one instant are applied together, so the score
+-- never depends on how their ids sort.
+--
+-- Scores decay continuously: an event's points halve every `engagement_half_life_days`. The
+-- score after instant k is sum(points_i * 2^((t_i - t_k) / h)) over the instants i up to k,
+-- computed as a running sum of points weighted from an anchor (the first instant of the
+-- contact's current burst) divided by instant k's weight: one ordered window, no self-join, and
+-- nothing depends on the as-of day. A burst ends after a silence of 64 half-lives (what came
+-- before then weighs less than 2^-64 of it), which keeps the weights far from overflow.
+--
+-- Scores are rounded to 6 decimals before any threshold compares them, so arithmetic noise
+-- (59.99999999999999 for 60) cannot flip a stage.
+--
+-- `decayed_below_recycle_at` is when the score, left alone after this instant, decays below
+-- `recycle_score`: t + h * log2(score / threshold), when that comes before the next instant and
+-- by the as-of day.
+{%- set half_life = var('engagement_half_life_days') %}
+
+with
+
+events as (
+
+    select
+        contact_id,
+        event_type,
+        points,
+        is_interest_signal,
+        is_high_intent,
+        occurred_at
+
+    from {{ ref('int_engagement_events_attributed') }}
+
+),
+
+event_points as (
+
+    select
+        event_type,
+        not_contactable_reason
+
+    from {{ ref('engagement_event_points') }}
+
+),
+
+instants as (
+
+    select
+        events.contact_id,
+        events.occurred_at,
+        sum(events.points) as points,
+        sum(case when events.points > 0 then 1 else 0 end) as interactions,
+        max(case when events.is_interest_signal then 1 else 0 end) = 1 as has_interest_signal,
+        max(case when events.is_high_intent then 1 else 0 end) = 1 as has_high_intent,
+        max(case when event_points.not_contactable_reason = 'unsubscribed' then 1 else 0 end) = 1
+            as has_unsubscribed,
+        max(case when event_points.not_contactable_reason = 'hard_bounced' then 1 else 0 end) = 1
+            as has_hard_bounced
+
+    from events
+    left join event_points
+        on events.event_type = event_points.event_type
+    group by events.contact_id, events.occurred_at
+
+),
+
+instants_in_order as (
+
+    select
+        *,
+        lag(occurred_at) over by_contact_in_time as previous_instant_at,
+        lead(occurred_at) over by_contact_in_time as next_instant_at
+
+    from instants
+    window by_contact_in_time as (partition by contact_id order by occurred_at)
+
+),
+
+bursts_numbered as (
+
+    select
+        *,
+        sum(
+            case
+                when
+                    previous_instant_at is null
+                    or {{ days_between('previous_instant_at', 'occurred_at') }} > 64 * {{ half_life }}
+                    then 1
+                else 0
+            end
+        ) over (
+            partition by contact_id
+            order by occurred_at
+            rows between unbounded preceding and current row
+        ) as burst_number
+
+    from instants_in_order
+
+),
+
+bursts_started as (
+
+    select
+        *,
+        min(occurred_at) over (partition by contact_id, burst_number) as burst_started_at
+
+    from bursts_numbered
+
+),
+
+instants_weighted as (
+
+    select
+        *,
+        power(2.0, {{ days_between('burst_started_at', 'occurred_at') }} / {{ half_life }}) as weight
+
+    from bursts_started
+
+),
+
+instants_running as (
+
+    select
+        *,
+        sum(points * weight) over (
+            partition by contact_id, burst_number
+            order by occurred_at
+            rows between unbounded preceding and current row
+        ) as weighted_points_so_far,
+        sum(interactions) over (
+            partition by contact_id
+            order by occurred_at
+            rows between unbounded preceding and current row
+        ) as interactions_so_far
+
+    from instants_weighted
+
+),
+
+instants_scored as (
+
+    select
+        *,
+        round(weighted_points_so_far / weight, 6) as score_after_instant
+
+    from instants_running
+
+),
+
+crossings_dated as (
+
+    select
+        *,
+        case
+            when score_after_instant >= {{ var('recycle_score') }}
+                then {{ dbt.dateadd(
+                    'second',
+                    'cast(ceil(86400 * ' ~ half_life ~ ' * log2(score_after_instant / '
+                    ~ var('recycle_score') ~ ')) as bigint)',
+                    'occurred_at'
+                ) }}
+        end as decays_below_recycle_at
+
+    from instants_scored
+
+),
+
+final as (
+
+    select
+        -- ids
+        contact_id,
+
+        -- numerics
+        points,
+        interactions,
+        interactions_so_far,
+        score_after_instant,
+
+        -- booleans
+        has_interest_signal,
+        has_high_intent,
+        has_unsubscribed,
+        has_hard_bounced,
+        score_after_instant >= {{ var('qualified_lead_score') }} as is_qualified_lead_score,
+        score_after_instant >= {{ var('mql_score') }}
+        and interactions_so_far >= {{ var('mql_min_interactions') }} as is_mql_score,
+        score_after_instant < {{ var('recycle_score') }} as is_below_recycle_score,
+
+        -- timestamps
+        occurred_at,
+        next_instant_at,
+        case
+            when
+                decays_below_recycle_at < {{ as_of_at() }}
+                and (next_instant_at is null or decays_below_recycle_at < next_instant_at)
+                then decays_below_recycle_at
+        end as decayed_below_recycle_at
+
+    from crossings_dated
+
+)
+
+select * from final
