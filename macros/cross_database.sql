@@ -28,3 +28,22 @@
 {% macro duckdb__regexp_full_match(expression, pattern) -%}
     regexp_full_match({{ expression }}, '{{ pattern }}')
 {%- endmacro %}
+
+{#
+    Unicode normalisation form C (composed), so that an accented letter written as one code point
+    and as a letter followed by a combining accent compare equal. DuckDB has `nfc_normalize`.
+    Spark SQL has no NFC function: there the value is left as it is (an address written in NFD
+    then stays distinct from its NFC spelling), which is right for every value already in NFC,
+    what CRMs and mail tools export. A `spark__nfc_normalize` here would take over on Spark.
+#}
+{% macro nfc_normalize(expression) -%}
+    {{ return(adapter.dispatch('nfc_normalize', 'b2b_funnel')(expression)) }}
+{%- endmacro %}
+
+{% macro default__nfc_normalize(expression) -%}
+    {{ expression }}
+{%- endmacro %}
+
+{% macro duckdb__nfc_normalize(expression) -%}
+    nfc_normalize({{ expression }})
+{%- endmacro %}

@@ -10,15 +10,22 @@
     nullif({{ b2b_funnel.regexp_replace_all('lower(trim(' ~ expression ~ '))', '[ _-]+', '_') }}, '')
 {%- endmacro %}
 
-{# Email: trimmed and lower-cased; blank is null. #}
+{# Email: trimmed, lower-cased and in Unicode NFC (an accent written as a combining mark is
+   composed, 'jose\u0301' -> 'josé'), so every spelling of one address compares equal; blank is
+   null. #}
 {% macro normalize_email(expression) -%}
-    nullif(lower(trim({{ expression }})), '')
+    nullif({{ b2b_funnel.nfc_normalize('lower(trim(' ~ expression ~ '))') }}, '')
 {%- endmacro %}
 
-{# Web domain: lower case, without scheme, `www.`, path or trailing dot ("https://www.Acme.fr/" -> acme.fr). #}
+{# Web domain: lower case, in Unicode NFC like emails, without scheme, `www.`, path or trailing
+   dot ("https://www.Acme.fr/" -> acme.fr). #}
 {% macro normalize_domain(expression) -%}
     nullif(
-        {{ b2b_funnel.regexp_replace_all('lower(trim(' ~ expression ~ '))', '^([a-z]+://)?(www[.])?|[/?#].*$|[.]$', '') }},
+        {{ b2b_funnel.regexp_replace_all(
+            b2b_funnel.nfc_normalize('lower(trim(' ~ expression ~ '))'),
+            '^([a-z]+://)?(www[.])?|[/?#].*$|[.]$',
+            ''
+        ) }},
         ''
     )
 {%- endmacro %}
