@@ -3,13 +3,19 @@
     Each dispatches on the adapter so the same models run on DuckDB and on Spark.
 #}
 
+{# A pattern's backslashes (`\p{L}`) doubled for Spark, whose string literals read a backslash as
+   an escape; DuckDB's literals keep them as they are. #}
+{% macro escape_backslashes(pattern) -%}
+    {{ pattern | trim | replace('\\', '\\\\') }}
+{%- endmacro %}
+
 {# Replace every match of a regular expression (DuckDB replaces only the first without 'g'). #}
 {% macro regexp_replace_all(expression, pattern, replacement) -%}
     {{ return(adapter.dispatch('regexp_replace_all', 'b2b_funnel')(expression, pattern, replacement)) }}
 {%- endmacro %}
 
 {% macro default__regexp_replace_all(expression, pattern, replacement) -%}
-    regexp_replace({{ expression }}, '{{ pattern }}', '{{ replacement }}')
+    regexp_replace({{ expression }}, '{{ b2b_funnel.escape_backslashes(pattern) }}', '{{ replacement }}')
 {%- endmacro %}
 
 {% macro duckdb__regexp_replace_all(expression, pattern, replacement) -%}
@@ -22,7 +28,7 @@
 {%- endmacro %}
 
 {% macro default__regexp_full_match(expression, pattern) -%}
-    ({{ expression }} rlike '^(?:{{ pattern }})$')
+    ({{ expression }} rlike '^(?:{{ b2b_funnel.escape_backslashes(pattern) }})$')
 {%- endmacro %}
 
 {% macro duckdb__regexp_full_match(expression, pattern) -%}

@@ -48,10 +48,7 @@ renamed as (
 
         -- booleans
         coalesce(latest.opted_out, false) as is_opted_out,
-        coalesce({{ b2b_funnel.regexp_full_match(
-            normalize_email('latest.email'),
-            "[a-z0-9._%+-]+@[a-z0-9-]+([.][a-z0-9-]+)*[.][a-z]{2,}"
-        ) }}, false) as is_valid_email,
+        {{ is_valid_email(normalize_email('latest.email')) }} as is_valid_email,
 
         -- timestamps
         latest.created_at,
