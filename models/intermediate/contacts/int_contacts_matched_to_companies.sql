@@ -22,7 +22,7 @@ companies as (
         company_id,
         domain
 
-    from {{ ref('stg_landing__companies') }}
+    from {{ ref('int_companies_as_of') }}
 
 ),
 

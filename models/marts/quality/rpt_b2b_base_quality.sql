@@ -52,13 +52,13 @@ with
 
 companies as (
 
-    select * from {{ ref('stg_landing__companies') }}
+    select * from {{ ref('int_companies_as_of') }}
 
 ),
 
 contacts as (
 
-    select * from {{ ref('stg_landing__contacts') }}
+    select * from {{ ref('int_contacts_as_of') }}
 
 ),
 
