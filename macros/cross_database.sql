@@ -3,13 +3,19 @@
     Each dispatches on the adapter so the same models run on DuckDB and on Spark.
 #}
 
+{# A pattern's backslashes (`\p{L}`) doubled for Spark, whose string literals read a backslash as
+   an escape; DuckDB's literals keep them as they are. #}
+{% macro escape_backslashes(pattern) -%}
+    {{ pattern | trim | replace('\\', '\\\\') }}
+{%- endmacro %}
+
 {# Replace every match of a regular expression (DuckDB replaces only the first without 'g'). #}
 {% macro regexp_replace_all(expression, pattern, replacement) -%}
     {{ return(adapter.dispatch('regexp_replace_all', 'b2b_funnel')(expression, pattern, replacement)) }}
 {%- endmacro %}
 
 {% macro default__regexp_replace_all(expression, pattern, replacement) -%}
-    regexp_replace({{ expression }}, '{{ pattern }}', '{{ replacement }}')
+    regexp_replace({{ expression }}, '{{ b2b_funnel.escape_backslashes(pattern) }}', '{{ replacement }}')
 {%- endmacro %}
 
 {% macro duckdb__regexp_replace_all(expression, pattern, replacement) -%}
@@ -22,9 +28,28 @@
 {%- endmacro %}
 
 {% macro default__regexp_full_match(expression, pattern) -%}
-    ({{ expression }} rlike '^(?:{{ pattern }})$')
+    ({{ expression }} rlike '^(?:{{ b2b_funnel.escape_backslashes(pattern) }})$')
 {%- endmacro %}
 
 {% macro duckdb__regexp_full_match(expression, pattern) -%}
     regexp_full_match({{ expression }}, '{{ pattern }}')
+{%- endmacro %}
+
+{#
+    Unicode normalisation form C (composed), so that an accented letter written as one code point
+    and as a letter followed by a combining accent compare equal. DuckDB has `nfc_normalize`.
+    Spark SQL has no NFC function: there the value is left as it is (an address written in NFD
+    then stays distinct from its NFC spelling), which is right for every value already in NFC,
+    what CRMs and mail tools export. A `spark__nfc_normalize` here would take over on Spark.
+#}
+{% macro nfc_normalize(expression) -%}
+    {{ return(adapter.dispatch('nfc_normalize', 'b2b_funnel')(expression)) }}
+{%- endmacro %}
+
+{% macro default__nfc_normalize(expression) -%}
+    {{ expression }}
+{%- endmacro %}
+
+{% macro duckdb__nfc_normalize(expression) -%}
+    nfc_normalize({{ expression }})
 {%- endmacro %}

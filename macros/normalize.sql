@@ -10,15 +10,35 @@
     nullif({{ b2b_funnel.regexp_replace_all('lower(trim(' ~ expression ~ '))', '[ _-]+', '_') }}, '')
 {%- endmacro %}
 
-{# Email: trimmed and lower-cased; blank is null. #}
+{# Email: trimmed, lower-cased and in Unicode NFC (an accent written as a combining mark is
+   composed, 'jose\u0301' -> 'josé'), so every spelling of one address compares equal; blank is
+   null. #}
 {% macro normalize_email(expression) -%}
-    nullif(lower(trim({{ expression }})), '')
+    nullif({{ b2b_funnel.nfc_normalize('lower(trim(' ~ expression ~ '))') }}, '')
 {%- endmacro %}
 
-{# Web domain: lower case, without scheme, `www.`, path or trailing dot ("https://www.Acme.fr/" -> acme.fr). #}
+{# A syntactically valid email (of a normalised value): one @ between a non-empty local part and a
+   domain of dot-separated labels ending in a top-level domain of two letters or more, or a
+   punycode one (`xn--p1ai`). Letters (with their combining marks) and digits of any script are
+   valid in both parts ('élodie.dupré@société.fr', 'иван@пример.рф'), as are `._%+-` in the local
+   part and `-` in labels; spaces, a second @ and empty parts or labels are not. Null is not valid. #}
+{% macro is_valid_email(normalized_email) -%}
+    coalesce({{ b2b_funnel.regexp_full_match(normalized_email, b2b_funnel.email_pattern()) }}, false)
+{%- endmacro %}
+
+{% macro email_pattern() -%}
+    [\p{L}\p{M}\p{N}._%+-]+@[\p{L}\p{M}\p{N}-]+([.][\p{L}\p{M}\p{N}-]+)*[.]((\p{L}\p{M}*){2,}|xn--[a-z0-9-]+)
+{%- endmacro %}
+
+{# Web domain: lower case, in Unicode NFC like emails, without scheme, `www.`, path or trailing
+   dot ("https://www.Acme.fr/" -> acme.fr). #}
 {% macro normalize_domain(expression) -%}
     nullif(
-        {{ b2b_funnel.regexp_replace_all('lower(trim(' ~ expression ~ '))', '^([a-z]+://)?(www[.])?|[/?#].*$|[.]$', '') }},
+        {{ b2b_funnel.regexp_replace_all(
+            b2b_funnel.nfc_normalize('lower(trim(' ~ expression ~ '))'),
+            '^([a-z]+://)?(www[.])?|[/?#].*$|[.]$',
+            ''
+        ) }},
         ''
     )
 {%- endmacro %}

@@ -2,7 +2,7 @@ with
 
 companies as (
 
-    select * from {{ ref('stg_landing__companies') }}
+    select * from {{ ref('int_companies_as_of') }}
 
 ),
 

@@ -1,8 +1,9 @@
 -- Which person each source contact record is: records are the same person when their normalised
 -- emails are equal; a record without email is a person of its own. The surviving contact_id is
 -- the source id of the person's first-created record, so it stays the same when the person is
--- exported again under another id. Records created after the as-of day did not exist yet then
--- and are left out, so an as-of run sees the base as it was.
+-- exported again under another id. Each record is read in its version valid on the as-of day
+-- (`int_contacts_as_of`). Records created after the as-of day did not exist yet then and are
+-- left out, so an as-of run sees the base as it was.
 with
 
 contacts as (
@@ -12,7 +13,7 @@ contacts as (
         email,
         created_at
 
-    from {{ ref('stg_landing__contacts') }}
+    from {{ ref('int_contacts_as_of') }}
     where created_at is null or created_at < {{ as_of_at() }}
 
 ),

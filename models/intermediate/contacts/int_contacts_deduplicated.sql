@@ -1,11 +1,12 @@
--- One row per person. Survivorship: the most recently updated record wins, and each value it
+-- One row per person. Each record is read in its version valid on the as-of day
+-- (`int_contacts_as_of`). Survivorship: the most recently updated record wins, and each value it
 -- lacks is filled from the other records, most recently updated first. A person is opted out
 -- when any of its records is, created when its first record was.
 with
 
 contacts as (
 
-    select * from {{ ref('stg_landing__contacts') }}
+    select * from {{ ref('int_contacts_as_of') }}
 
 ),
 

@@ -1,7 +1,12 @@
 -- Each contact's company: by company_id when it names a known company, else by the email's
--- domain against company domains, else by the company domain given on the contact. Free-mail
--- domains (seed `free_mail_domains`) never match. When several companies share a domain, the
--- smallest company_id is taken, so the match is stable.
+-- domain, else by the company domain given on the contact. A domain matches a company whose
+-- domain is that domain or one of its parents ('paris.sales.acme.fr' -> 'sales.acme.fr' ->
+-- 'acme.fr'), the longest first; only company domains are looked up, so a public suffix ('fr',
+-- 'co.uk') never matches by itself. A free-mail domain (seed `free_mail_domains`) or any of its
+-- subdomains never matches. When several companies share a domain, the smallest company_id is
+-- taken, so the match is stable. Companies are read as of the as-of day.
+{% set max_parent_levels = 8 %}
+
 with
 
 contacts as (
@@ -22,7 +27,7 @@ companies as (
         company_id,
         domain
 
-    from {{ ref('stg_landing__companies') }}
+    from {{ ref('int_companies_as_of') }}
 
 ),
 
@@ -44,28 +49,113 @@ company_domains as (
 
 ),
 
-contacts_with_domains as (
+-- the two domains a contact can be matched by
+contact_domains as (
 
     select
-        contacts.contact_id,
-        contacts.company_id as given_company_id,
-        case
-            when email_free_mail.domain is null then {{ dbt.split_part('contacts.email', "'@'", 2) }}
-        end as email_domain,
-        case when given_free_mail.domain is null then contacts.company_domain end as given_domain
+        contact_id,
+        'email_domain' as match_method,
+        nullif({{ dbt.split_part('email', "'@'", 2) }}, '') as domain
 
     from contacts
-    left join free_mail_domains as email_free_mail
-        on {{ dbt.split_part('contacts.email', "'@'", 2) }} = email_free_mail.domain
-    left join free_mail_domains as given_free_mail
-        on contacts.company_domain = given_free_mail.domain
+    where email is not null
+
+    union all
+
+    select
+        contact_id,
+        'company_domain' as match_method,
+        company_domain as domain
+
+    from contacts
+    where company_domain is not null
+
+),
+
+contact_domains_counted as (
+
+    select
+        *,
+        length(domain) - length(replace(domain, '.', '')) as dot_count
+
+    from contact_domains
+    where domain is not null
+
+),
+
+-- each domain and its parents that still have a dot, `levels_up` labels removed (up to
+-- {{ max_parent_levels }} levels)
+domain_candidates as (
+
+    {% for levels_up in range(max_parent_levels + 1) %}
+        select
+            contact_id,
+            match_method,
+            {{ levels_up }} as levels_up,
+            {% if levels_up == 0 -%}
+                domain
+            {%- else -%}
+                {{ b2b_funnel.regexp_replace_all('domain', '^([^.]+[.]){' ~ levels_up ~ '}', '') }}
+            {%- endif %} as candidate_domain
+
+        from contact_domains_counted
+        {% if levels_up > 0 %}where dot_count > {{ levels_up }}{% endif %}
+        {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+
+),
+
+-- a domain that is a free-mail domain or one of its subdomains says nothing about the company
+free_mail_contact_domains as (
+
+    select distinct
+        domain_candidates.contact_id,
+        domain_candidates.match_method
+
+    from domain_candidates
+    inner join free_mail_domains
+        on domain_candidates.candidate_domain = free_mail_domains.domain
+
+),
+
+domain_matches_ranked as (
+
+    select
+        domain_candidates.contact_id,
+        domain_candidates.match_method,
+        company_domains.company_id,
+        row_number() over (
+            partition by domain_candidates.contact_id, domain_candidates.match_method
+            order by domain_candidates.levels_up
+        ) as match_rank
+
+    from domain_candidates
+    inner join company_domains
+        on domain_candidates.candidate_domain = company_domains.domain
+    left join free_mail_contact_domains
+        on
+            domain_candidates.contact_id = free_mail_contact_domains.contact_id
+            and domain_candidates.match_method = free_mail_contact_domains.match_method
+    where free_mail_contact_domains.contact_id is null
+
+),
+
+domain_matches as (
+
+    select
+        contact_id,
+        match_method,
+        company_id
+
+    from domain_matches_ranked
+    where match_rank = 1
 
 ),
 
 final as (
 
     select
-        contacts_with_domains.contact_id,
+        contacts.contact_id,
         coalesce(
             by_id.company_id, by_email_domain.company_id, by_given_domain.company_id
         ) as company_id,
@@ -75,13 +165,17 @@ final as (
             when by_given_domain.company_id is not null then 'company_domain'
         end as company_match_method
 
-    from contacts_with_domains
+    from contacts
     left join companies as by_id
-        on contacts_with_domains.given_company_id = by_id.company_id
-    left join company_domains as by_email_domain
-        on contacts_with_domains.email_domain = by_email_domain.domain
-    left join company_domains as by_given_domain
-        on contacts_with_domains.given_domain = by_given_domain.domain
+        on contacts.company_id = by_id.company_id
+    left join domain_matches as by_email_domain
+        on
+            contacts.contact_id = by_email_domain.contact_id
+            and by_email_domain.match_method = 'email_domain'
+    left join domain_matches as by_given_domain
+        on
+            contacts.contact_id = by_given_domain.contact_id
+            and by_given_domain.match_method = 'company_domain'
 
 )
 

@@ -38,7 +38,7 @@ companies_matched as (
 
 companies as (
 
-    select company_id from {{ ref('stg_landing__companies') }}
+    select company_id from {{ ref('int_companies_as_of') }}
 
 ),
 

@@ -4,7 +4,7 @@ with
 
 companies as (
 
-    select company_id from {{ ref('stg_landing__companies') }}
+    select company_id from {{ ref('int_companies_as_of') }}
 
 ),
 

@@ -1,7 +1,9 @@
 -- One row per accepted engagement event: an event up to the as-of day whose contact is known (by
--- source contact id, re-pointed to the surviving contact, else by email), with the points its
--- type earns (seed `engagement_event_points`; an unknown type earns none). Events beyond a type's
--- `max_per_period` in one period (var `engagement_cap_period`) earn none either.
+-- source contact id, re-pointed to the surviving contact; else, when the event has no contact id
+-- or one that names no contact record, by email: the contact's email of the as-of day or one it
+-- had before, `int_contact_emails_mapped`), with the points its type earns (seed
+-- `engagement_event_points`; an unknown type earns none). Events beyond a type's `max_per_period`
+-- in one period (var `engagement_cap_period`) earn none either.
 with
 
 events as (
@@ -26,8 +28,7 @@ contact_emails as (
         email,
         contact_id
 
-    from {{ ref('int_contacts_deduplicated') }}
-    where email is not null
+    from {{ ref('int_contact_emails_mapped') }}
 
 ),
 
@@ -50,7 +51,7 @@ events_attributed as (
     left join contact_ids as by_id
         on events.contact_id = by_id.source_contact_id
     left join contact_emails as by_email
-        on events.contact_id is null and events.email = by_email.email
+        on events.email = by_email.email
     where events.occurred_at < {{ as_of_at() }}
 
 ),

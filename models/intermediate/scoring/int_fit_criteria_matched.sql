@@ -2,19 +2,21 @@
 -- Criteria live in the `icp_criteria` seed: a row matches a text attribute by value
 -- (case-insensitive) or a numeric attribute by range (min inclusive, max exclusive, blank is
 -- unbounded). When several rows of one criterion match, the one with the most points counts.
+-- A contact whose seniority is missing is scored as seniority `unknown`.
 with
 
 companies as (
 
-    select * from {{ ref('stg_landing__companies') }}
+    select * from {{ ref('int_companies_as_of') }}
 
 ),
 
+-- a missing seniority is an unknown one: it earns what `unknown` earns
 contacts as (
 
     select
         contact_id,
-        seniority,
+        coalesce(seniority, 'unknown') as seniority,
         department
 
     from {{ ref('int_contacts_deduplicated') }}

@@ -52,19 +52,25 @@ with
 
 companies as (
 
-    select * from {{ ref('stg_landing__companies') }}
+    select * from {{ ref('int_companies_as_of') }}
 
 ),
 
 contacts as (
 
-    select * from {{ ref('stg_landing__contacts') }}
+    select * from {{ ref('int_contacts_as_of') }}
 
 ),
 
 contact_ids as (
 
     select * from {{ ref('int_contact_ids_mapped') }}
+
+),
+
+contact_emails as (
+
+    select * from {{ ref('int_contact_emails_mapped') }}
 
 ),
 
@@ -269,19 +275,9 @@ contacts_flagged as (
 
 ),
 
-known_contact_ids as (
-
-    select distinct contact_id from contacts
-
-),
-
-known_emails as (
-
-    select distinct email from contacts
-    where email is not null
-
-),
-
+-- facts are matched as the funnel attributes them (as known on the as-of day): by a contact_id
+-- that names a contact record known then, events also by an email that reaches a contact (its
+-- email of the day or a previous one); facts after the as-of day are not checked for matching
 engagement_events_flagged as (
 
     select
@@ -292,14 +288,17 @@ engagement_events_flagged as (
             or engagement_events.occurred_at >= bounds.as_of_end,
             true
         ) as occurred_at_out_of_range,
-        known_contact_ids.contact_id is null and known_emails.email is null as contact_unknown
+        case
+            when engagement_events.occurred_at < bounds.as_of_end
+                then contact_ids.contact_id is null and contact_emails.contact_id is null
+        end as contact_unknown
 
     from engagement_events
     cross join bounds
-    left join known_contact_ids
-        on engagement_events.contact_id = known_contact_ids.contact_id
-    left join known_emails
-        on engagement_events.email = known_emails.email
+    left join contact_ids
+        on engagement_events.contact_id = contact_ids.source_contact_id
+    left join contact_emails
+        on engagement_events.email = contact_emails.email
 
 ),
 
@@ -314,7 +313,9 @@ sales_activities_flagged as (
             or sales_activities.occurred_at >= bounds.as_of_end,
             true
         ) as occurred_at_out_of_range,
-        known_contact_ids.contact_id is null as contact_unknown
+        case
+            when sales_activities.occurred_at < bounds.as_of_end then contact_ids.contact_id is null
+        end as contact_unknown
 
     from sales_activities
     cross join bounds
@@ -326,8 +327,8 @@ sales_activities_flagged as (
         on
             outcomes.vocabulary = 'outcome'
             and sales_activities.outcome = outcomes.canonical_value
-    left join known_contact_ids
-        on sales_activities.contact_id = known_contact_ids.contact_id
+    left join contact_ids
+        on sales_activities.contact_id = contact_ids.source_contact_id
 
 ),
 
@@ -336,11 +337,15 @@ opportunities_flagged as (
     select
         'all' as record_source,
         case when opportunities.amount_eur is not null then opportunities.amount_eur < 0 end as amount_out_of_range,
-        known_contact_ids.contact_id is null and companies.company_id is null as contact_and_company_unknown
+        case
+            when opportunities.created_at < bounds.as_of_end
+                then contact_ids.contact_id is null and companies.company_id is null
+        end as contact_and_company_unknown
 
     from opportunities
-    left join known_contact_ids
-        on opportunities.contact_id = known_contact_ids.contact_id
+    cross join bounds
+    left join contact_ids
+        on opportunities.contact_id = contact_ids.source_contact_id
     left join companies
         on opportunities.company_id = companies.company_id
 

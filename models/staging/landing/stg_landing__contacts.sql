@@ -12,17 +12,27 @@ vocabulary as (
 
 ),
 
--- raw keeps every version of a contact: the latest `updated_at` wins, then the latest load
-versions_ranked as (
+-- raw keeps every version of a contact, and so does staging: the versions of one id are ordered
+-- by updated_at (unknown first), then load time, then line (then file, for a full tie). Version k
+-- is valid from its updated_at (the first from the beginning of time: null) until the next
+-- version's updated_at (the latest until further notice: null). A version followed by another
+-- whose updated_at is unknown too was superseded from the beginning of time: it was never valid.
+versions_ordered as (
 
     select
         *,
-        row_number() over (
-            partition by contact_id
-            order by updated_at desc nulls last, _loaded_at desc, _line_number desc
-        ) as version_rank
+        trim(contact_id) as trimmed_contact_id,
+        row_number() over by_version as version_number,
+        -- the next version's updated_at; 0001-01-01 when it is unknown (never valid)
+        lead(
+            coalesce(updated_at, cast('0001-01-01 00:00:00' as {{ dbt.type_timestamp() }}))
+        ) over by_version as valid_to_at
 
     from source
+    window by_version as (
+        partition by trim(contact_id)
+        order by updated_at asc nulls first, _loaded_at asc, _line_number asc, _file_path asc
+    )
 
 ),
 
@@ -30,48 +40,49 @@ renamed as (
 
     select
         -- ids
-        trim(latest.contact_id) as contact_id,
-        {{ clean_text('latest.company_id') }} as company_id,
+        contact_version.trimmed_contact_id as contact_id,
+        {{ clean_text('contact_version.company_id') }} as company_id,
 
         -- strings
-        {{ normalize_email('latest.email') }} as email,
-        {{ clean_text('latest.first_name') }} as first_name,
-        {{ clean_text('latest.last_name') }} as last_name,
-        {{ clean_text('latest.phone') }} as phone,
-        {{ clean_text('latest.job_title') }} as job_title,
-        coalesce(seniorities.canonical_value, {{ normalize_vocabulary('latest.seniority') }}) as seniority,
-        coalesce(departments.canonical_value, {{ normalize_vocabulary('latest.department') }}) as department,
-        {{ clean_text('latest.linkedin_url') }} as linkedin_url,
-        {{ normalize_domain('latest.company_domain') }} as company_domain,
-        coalesce(countries.canonical_value, upper({{ clean_text('latest.country') }})) as country_code,
-        {{ normalize_vocabulary('latest.lead_source') }} as lead_source,
+        {{ normalize_email('contact_version.email') }} as email,
+        {{ clean_text('contact_version.first_name') }} as first_name,
+        {{ clean_text('contact_version.last_name') }} as last_name,
+        {{ clean_text('contact_version.phone') }} as phone,
+        {{ clean_text('contact_version.job_title') }} as job_title,
+        coalesce(seniorities.canonical_value, {{ normalize_vocabulary('contact_version.seniority') }}) as seniority,
+        coalesce(departments.canonical_value, {{ normalize_vocabulary('contact_version.department') }}) as department,
+        {{ clean_text('contact_version.linkedin_url') }} as linkedin_url,
+        {{ normalize_domain('contact_version.company_domain') }} as company_domain,
+        coalesce(countries.canonical_value, upper({{ clean_text('contact_version.country') }})) as country_code,
+        {{ normalize_vocabulary('contact_version.lead_source') }} as lead_source,
+
+        -- numerics
+        contact_version.version_number,
 
         -- booleans
-        coalesce(latest.opted_out, false) as is_opted_out,
-        coalesce({{ b2b_funnel.regexp_full_match(
-            normalize_email('latest.email'),
-            "[a-z0-9._%+-]+@[a-z0-9-]+([.][a-z0-9-]+)*[.][a-z]{2,}"
-        ) }}, false) as is_valid_email,
+        coalesce(contact_version.opted_out, false) as is_opted_out,
+        {{ is_valid_email(normalize_email('contact_version.email')) }} as is_valid_email,
 
         -- timestamps
-        latest.created_at,
-        latest.updated_at,
-        latest._loaded_at as loaded_at
+        contact_version.created_at,
+        contact_version.updated_at,
+        case when contact_version.version_number > 1 then contact_version.updated_at end as valid_from_at,
+        contact_version.valid_to_at,
+        contact_version._loaded_at as loaded_at
 
-    from versions_ranked as latest
+    from versions_ordered as contact_version
     left join vocabulary as seniorities
         on
             seniorities.domain = 'seniority'
-            and seniorities.synonym = {{ normalize_vocabulary('latest.seniority') }}
+            and seniorities.synonym = {{ normalize_vocabulary('contact_version.seniority') }}
     left join vocabulary as departments
         on
             departments.domain = 'department'
-            and departments.synonym = {{ normalize_vocabulary('latest.department') }}
+            and departments.synonym = {{ normalize_vocabulary('contact_version.department') }}
     left join vocabulary as countries
         on
             countries.domain = 'country'
-            and countries.synonym = {{ normalize_vocabulary('latest.country') }}
-    where latest.version_rank = 1
+            and countries.synonym = {{ normalize_vocabulary('contact_version.country') }}
 
 )
 
