@@ -9,6 +9,7 @@ companies as (
 fit as (
 
     select * from {{ ref('int_companies_fit_scored') }}
+    where is_current
 
 ),
 
@@ -25,6 +26,7 @@ contacts_matched as (
         company_id
 
     from {{ ref('int_contacts_matched_to_companies') }}
+    where is_current
 
 ),
 

@@ -9,12 +9,14 @@ contacts as (
 companies_matched as (
 
     select * from {{ ref('int_contacts_matched_to_companies') }}
+    where is_current
 
 ),
 
 fit as (
 
     select * from {{ ref('int_contacts_fit_scored') }}
+    where is_current
 
 ),
 

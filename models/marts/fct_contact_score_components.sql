@@ -13,6 +13,7 @@ fit as (
         icp_fit_score
 
     from {{ ref('int_contacts_fit_scored') }}
+    where is_current
 
 ),
 
@@ -25,6 +26,7 @@ identified_contacts as (
 criteria_met as (
 
     select * from {{ ref('int_fit_criteria_matched') }}
+    where is_current
 
 ),
 

@@ -1,7 +1,9 @@
 -- The funnel as it stood at the end of each day, rebuilt from the dated state changes, so any
 -- past day is known without having run on it. Days go back `funnel_daily_days` from the as-of
 -- day. A state entered and left on the same day is not counted in that day's stock (an inferred
--- stage, entered and left at the instant of the later stage, never is).
+-- stage, entered and left at the instant of the later stage, never is). Each day counts a
+-- contact in the segment (ICP grade, lead source) it had that day (int_contacts_fit_scored's
+-- periods), so a day's rows are what a run as of that day gives.
 with
 
 timeline as (
@@ -16,14 +18,16 @@ timeline as (
 
 ),
 
-contacts as (
+fit_periods as (
 
     select
         contact_id,
         icp_fit_grade,
-        lead_source
+        lead_source,
+        valid_from_at,
+        valid_to_at
 
-    from {{ ref('dim_contacts') }}
+    from {{ ref('int_contacts_fit_scored') }}
 
 ),
 
@@ -44,18 +48,28 @@ days as (
 
 ),
 
+-- each stay in a state, cut where the contact's segment changes
 states as (
 
     select
         timeline.stage,
-        coalesce(contacts.icp_fit_grade, 'unknown') as icp_fit_grade,
-        coalesce(contacts.lead_source, 'unknown') as lead_source,
-        cast(timeline.entered_at as date) as entered_day,
-        cast(timeline.exited_at as date) as left_day
+        coalesce(fit_periods.icp_fit_grade, 'unknown') as icp_fit_grade,
+        coalesce(fit_periods.lead_source, 'unknown') as lead_source,
+        cast(greatest(timeline.entered_at, fit_periods.valid_from_at) as date) as entered_day,
+        cast(least(timeline.exited_at, fit_periods.valid_to_at) as date) as left_day,
+        fit_periods.valid_from_at is null or fit_periods.valid_from_at <= timeline.entered_at as is_entry
 
     from timeline
-    inner join contacts
-        on timeline.contact_id = contacts.contact_id
+    inner join fit_periods
+        on
+            timeline.contact_id = fit_periods.contact_id
+            -- the period of its entry (an entry left at once has no length), and any it lasts into
+            and (
+                {{ in_period('timeline.entered_at', 'fit_periods.valid_from_at', 'fit_periods.valid_to_at') }}
+                or {{ periods_overlap(
+                    'timeline.entered_at', 'timeline.exited_at', 'fit_periods.valid_from_at', 'fit_periods.valid_to_at'
+                ) }}
+            )
 
 ),
 
@@ -101,7 +115,7 @@ stock_changes as (
 
     from states
     cross join bounds
-    where states.entered_day >= bounds.first_day
+    where states.is_entry and states.entered_day >= bounds.first_day
 
 ),
 

@@ -1,9 +1,11 @@
 -- Which person each source contact record is: records are the same person when their normalised
--- emails are equal; a record without email is a person of its own. The surviving contact_id is
--- the source id of the person's first-created record, so it stays the same when the person is
--- exported again under another id. Each record is read in its version valid on the as-of day
--- (`int_contacts_as_of`). Records created after the as-of day did not exist yet then and are
--- left out, so an as-of run sees the base as it was.
+-- emails are equal; a record without email is a person of its own. Each record is read in its
+-- version valid on the as-of day (`int_contacts_as_of`).
+-- A record is known from its `created_at`, or from its first fact when that came earlier (an
+-- event, activity or opportunity naming its id, or an event sent to its email), else from its
+-- first update, else from its first load; records not known by the as-of day are left out, so an
+-- as-of run sees the base as it was. The surviving contact_id is the source id of the person's
+-- first-known record, so it stays the same when the person is exported again under another id.
 with
 
 contacts as (
@@ -11,22 +13,130 @@ contacts as (
     select
         contact_id,
         email,
-        created_at
+        created_at,
+        updated_at,
+        loaded_at
 
     from {{ ref('int_contacts_as_of') }}
-    where created_at is null or created_at < {{ as_of_at() }}
 
 ),
 
-contacts_keyed as (
+contact_versions as (
 
     select
-        contact_id as source_contact_id,
+        contact_id,
+        min(updated_at) as first_updated_at,
+        min(loaded_at) as first_loaded_at
+
+    from {{ ref('stg_landing__contacts') }}
+    group by contact_id
+
+),
+
+events as (
+
+    select
+        contact_id,
         email,
-        created_at,
-        coalesce(email, {{ dbt.concat(["'contact_id:'", "contact_id"]) }}) as person_key
+        occurred_at
+
+    from {{ ref('stg_landing__engagement_events') }}
+    where occurred_at < {{ as_of_at() }}
+
+),
+
+activities as (
+
+    select
+        contact_id,
+        occurred_at
+
+    from {{ ref('stg_landing__sales_activities') }}
+    where occurred_at < {{ as_of_at() }}
+
+),
+
+opportunities as (
+
+    select
+        contact_id,
+        created_at
+
+    from {{ ref('stg_landing__opportunities') }}
+    where created_at < {{ as_of_at() }}
+
+),
+
+facts_by_id as (
+
+    select
+        contact_id,
+        occurred_at
+
+    from events
+    where contact_id is not null
+
+    union all
+
+    select
+        contact_id,
+        occurred_at
+
+    from activities
+
+    union all
+
+    select
+        contact_id,
+        created_at as occurred_at
+
+    from opportunities
+    where contact_id is not null
+
+),
+
+first_facts_by_id as (
+
+    select
+        contact_id,
+        min(occurred_at) as first_fact_at
+
+    from facts_by_id
+    group by contact_id
+
+),
+
+first_events_by_email as (
+
+    select
+        email,
+        min(occurred_at) as first_fact_at
+
+    from events
+    where email is not null
+    group by email
+
+),
+
+contacts_known as (
+
+    select
+        contacts.contact_id as source_contact_id,
+        contacts.email,
+        coalesce(
+            least(contacts.created_at, first_facts_by_id.first_fact_at, first_events_by_email.first_fact_at),
+            contact_versions.first_updated_at,
+            contact_versions.first_loaded_at
+        ) as known_from_at,
+        coalesce(contacts.email, {{ dbt.concat(["'contact_id:'", "contacts.contact_id"]) }}) as person_key
 
     from contacts
+    inner join contact_versions
+        on contacts.contact_id = contact_versions.contact_id
+    left join first_facts_by_id
+        on contacts.contact_id = first_facts_by_id.contact_id
+    left join first_events_by_email
+        on contacts.email = first_events_by_email.email
 
 ),
 
@@ -36,13 +146,15 @@ final as (
         source_contact_id,
         first_value(source_contact_id) over (
             partition by person_key
-            order by created_at asc nulls last, source_contact_id asc
+            order by known_from_at asc, source_contact_id asc
             rows between unbounded preceding and unbounded following
         ) as contact_id,
         person_key,
-        count(*) over (partition by person_key) as source_record_count
+        count(*) over (partition by person_key) as source_record_count,
+        known_from_at
 
-    from contacts_keyed
+    from contacts_known
+    where known_from_at < {{ as_of_at() }}
 
 )
 

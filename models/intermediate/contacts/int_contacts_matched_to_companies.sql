@@ -1,4 +1,5 @@
--- Each contact's company: by company_id when it names a known company, else by the email's
+-- Each contact's company in each of its epochs (int_contact_epochs; the current one is the
+-- contact on the as-of day): by company_id when it names a known company, else by the email's
 -- domain, else by the company domain given on the contact. A domain matches a company whose
 -- domain is that domain or one of its parents ('paris.sales.acme.fr' -> 'sales.acme.fr' ->
 -- 'acme.fr'), the longest first; only company domains are looked up, so a public suffix ('fr',
@@ -13,11 +14,14 @@ contacts as (
 
     select
         contact_id,
+        epoch_number,
+        valid_from_at,
+        valid_to_at,
         company_id,
         email,
         company_domain
 
-    from {{ ref('int_contacts_deduplicated') }}
+    from {{ ref('int_contact_epochs') }}
 
 ),
 
@@ -54,6 +58,7 @@ contact_domains as (
 
     select
         contact_id,
+        epoch_number,
         'email_domain' as match_method,
         nullif({{ dbt.split_part('email', "'@'", 2) }}, '') as domain
 
@@ -64,6 +69,7 @@ contact_domains as (
 
     select
         contact_id,
+        epoch_number,
         'company_domain' as match_method,
         company_domain as domain
 
@@ -90,6 +96,7 @@ domain_candidates as (
     {% for levels_up in range(max_parent_levels + 1) %}
         select
             contact_id,
+            epoch_number,
             match_method,
             {{ levels_up }} as levels_up,
             {% if levels_up == 0 -%}
@@ -110,6 +117,7 @@ free_mail_contact_domains as (
 
     select distinct
         domain_candidates.contact_id,
+        domain_candidates.epoch_number,
         domain_candidates.match_method
 
     from domain_candidates
@@ -122,10 +130,11 @@ domain_matches_ranked as (
 
     select
         domain_candidates.contact_id,
+        domain_candidates.epoch_number,
         domain_candidates.match_method,
         company_domains.company_id,
         row_number() over (
-            partition by domain_candidates.contact_id, domain_candidates.match_method
+            partition by domain_candidates.contact_id, domain_candidates.epoch_number, domain_candidates.match_method
             order by domain_candidates.levels_up
         ) as match_rank
 
@@ -135,6 +144,7 @@ domain_matches_ranked as (
     left join free_mail_contact_domains
         on
             domain_candidates.contact_id = free_mail_contact_domains.contact_id
+            and domain_candidates.epoch_number = free_mail_contact_domains.epoch_number
             and domain_candidates.match_method = free_mail_contact_domains.match_method
     where free_mail_contact_domains.contact_id is null
 
@@ -144,6 +154,7 @@ domain_matches as (
 
     select
         contact_id,
+        epoch_number,
         match_method,
         company_id
 
@@ -156,6 +167,10 @@ final as (
 
     select
         contacts.contact_id,
+        contacts.epoch_number,
+        contacts.valid_from_at,
+        contacts.valid_to_at,
+        contacts.valid_to_at is null as is_current,
         coalesce(
             by_id.company_id, by_email_domain.company_id, by_given_domain.company_id
         ) as company_id,
@@ -171,10 +186,12 @@ final as (
     left join domain_matches as by_email_domain
         on
             contacts.contact_id = by_email_domain.contact_id
+            and contacts.epoch_number = by_email_domain.epoch_number
             and by_email_domain.match_method = 'email_domain'
     left join domain_matches as by_given_domain
         on
             contacts.contact_id = by_given_domain.contact_id
+            and contacts.epoch_number = by_given_domain.epoch_number
             and by_given_domain.match_method = 'company_domain'
 
 )

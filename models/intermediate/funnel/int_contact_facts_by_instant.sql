@@ -3,17 +3,16 @@
 -- threshold between two instants, unsubscribing, hard bounces), sales activities (qualifying,
 -- disqualifying) and opportunities (created, won, lost). Facts at one instant are one row: the
 -- fold in int_contact_states_folded applies them together, so nothing depends on ids.
--- A contact is identified when it is first known: its first record's `created_at`, or its first
--- fact when that came earlier (an event logged before the CRM record was made), else the first
--- `updated_at` of its records.
+-- A contact is identified when it is first known: when its first record was (its `created_at`,
+-- or its first fact when that came earlier, else its first update, else its first load: see
+-- int_contact_ids_mapped), or at its first fact reaching it otherwise (by a previous email).
 with
 
 contacts as (
 
     select
         contact_id,
-        created_at,
-        updated_at
+        first_known_at
 
     from {{ ref('int_contacts_deduplicated') }}
 
@@ -35,6 +34,17 @@ opportunities as (
 
     select * from {{ ref('int_opportunities_attributed') }}
     where contact_id is not null
+
+),
+
+fit_periods as (
+
+    select
+        contact_id,
+        valid_from_at
+
+    from {{ ref('int_contacts_fit_scored') }}
+    where valid_from_at is not null
 
 ),
 
@@ -140,9 +150,7 @@ identifications as (
 
     select
         contacts.contact_id,
-        coalesce(
-            least(contacts.created_at, first_facts.first_fact_at), contacts.updated_at
-        ) as identified_at
+        least(contacts.first_known_at, first_facts.first_fact_at) as identified_at
 
     from contacts
     left join first_facts
@@ -156,6 +164,7 @@ facts_with_identification as (
         contact_id,
         occurred_at,
         false as is_identification,
+        false as is_fit_change,
         {%- for column in fact_columns %}
             {{ column }}{% if not loop.last %},{% endif %}
         {%- endfor %}
@@ -168,10 +177,28 @@ facts_with_identification as (
         contact_id,
         identified_at as occurred_at,
         true as is_identification,
+        false as is_fit_change,
         {{ columns_with_defaults(fact_columns, {}) }}
 
     from identifications
     where identified_at < {{ as_of_at() }}
+
+    union all
+
+    -- the contact's ICP fit or segment changed (a new version, a new record, time since funding)
+    select
+        fit_periods.contact_id,
+        fit_periods.valid_from_at as occurred_at,
+        false as is_identification,
+        true as is_fit_change,
+        {{ columns_with_defaults(fact_columns, {}) }}
+
+    from fit_periods
+    inner join identifications
+        on fit_periods.contact_id = identifications.contact_id
+    where
+        fit_periods.valid_from_at > identifications.identified_at
+        and fit_periods.valid_from_at < {{ as_of_at() }}
 
 ),
 
@@ -192,7 +219,7 @@ final as (
 
         -- booleans
         {% for column in [
-            'is_identification', 'has_interest_signal', 'has_high_intent', 'is_qualified_lead_score',
+            'is_identification', 'is_fit_change', 'has_interest_signal', 'has_high_intent', 'is_qualified_lead_score',
             'is_mql_score', 'is_below_recycle_score', 'has_unsubscribed', 'has_hard_bounced',
             'has_sql_qualification', 'has_disqualification', 'has_won_date_inferred'
         ] %}

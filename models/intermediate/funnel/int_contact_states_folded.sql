@@ -31,7 +31,9 @@ fit as (
     select
         contact_id,
         icp_fit_score,
-        is_icp
+        is_icp,
+        valid_from_at,
+        valid_to_at
 
     from {{ ref('int_contacts_fit_scored') }}
 
@@ -63,8 +65,11 @@ facts_accumulated as (
             over by_contact_so_far as open_opportunities
 
     from facts
+    -- the fit valid at the instant
     inner join fit
-        on facts.contact_id = fit.contact_id
+        on
+            facts.contact_id = fit.contact_id
+            and {{ in_period('facts.occurred_at', 'fit.valid_from_at', 'fit.valid_to_at') }}
     window by_contact_so_far as (
         partition by facts.contact_id
         order by facts.occurred_at

@@ -33,6 +33,7 @@ companies_matched as (
         company_id
 
     from {{ ref('int_contacts_matched_to_companies') }}
+    where is_current
 
 ),
 

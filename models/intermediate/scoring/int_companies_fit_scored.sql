@@ -1,10 +1,18 @@
--- One row per company: the points its firmographics earn, and its ICP fit on a 0-100 scale
--- (the points over the most a company can earn, so that a perfect company scores 100).
+-- One row per company and period (int_company_periods): the points its firmographics earn in
+-- that period, and its ICP fit on a 0-100 scale (the points over the most a company can earn,
+-- so that a perfect company scores 100). The current period is the company on the as-of day.
 with
 
 companies as (
 
-    select company_id from {{ ref('int_companies_as_of') }}
+    select
+        company_id,
+        period_number,
+        valid_from_at,
+        valid_to_at,
+        is_current
+
+    from {{ ref('int_company_periods') }}
 
 ),
 
@@ -12,6 +20,7 @@ criteria_met as (
 
     select
         subject_id as company_id,
+        period_number,
         points
 
     from {{ ref('int_fit_criteria_matched') }}
@@ -57,17 +66,18 @@ company_points as (
 
     select
         company_id,
+        period_number,
         cast(sum(points) as integer) as company_fit_points
 
     from criteria_met
-    group by company_id
+    group by company_id, period_number
 
 ),
 
 companies_scored as (
 
     select
-        companies.company_id,
+        companies.*,
         coalesce(company_points.company_fit_points, 0) as company_fit_points,
         least(cast(round(
             100.0 * greatest(coalesce(company_points.company_fit_points, 0), 0)
@@ -77,17 +87,32 @@ companies_scored as (
     from companies
     cross join max_company_points
     left join company_points
-        on companies.company_id = company_points.company_id
+        on
+            companies.company_id = company_points.company_id
+            and companies.period_number = company_points.period_number
 
 ),
 
 final as (
 
     select
+        -- ids
         companies_scored.company_id,
+
+        -- strings
+        bands.grade as icp_fit_grade,
+
+        -- numerics
+        companies_scored.period_number,
         companies_scored.company_fit_points,
         companies_scored.icp_fit_score,
-        bands.grade as icp_fit_grade
+
+        -- booleans
+        companies_scored.is_current,
+
+        -- timestamps
+        companies_scored.valid_from_at,
+        companies_scored.valid_to_at
 
     from companies_scored
     left join bands

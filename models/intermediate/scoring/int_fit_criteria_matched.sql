@@ -1,4 +1,6 @@
--- The ICP criteria each company and each contact meets, one row per subject and criterion.
+-- The ICP criteria each company and each contact meets, one row per subject, period and
+-- criterion: a company in each of its periods (int_company_periods: versions, and the months
+-- since its last funding round), a contact in each of its epochs (int_contact_epochs).
 -- Criteria live in the `icp_criteria` seed: a row matches a text attribute by value
 -- (case-insensitive) or a numeric attribute by range (min inclusive, max exclusive, blank is
 -- unbounded). When several rows of one criterion match, the one with the most points counts.
@@ -7,7 +9,7 @@ with
 
 companies as (
 
-    select * from {{ ref('int_companies_as_of') }}
+    select * from {{ ref('int_company_periods') }}
 
 ),
 
@@ -16,10 +18,12 @@ contacts as (
 
     select
         contact_id,
+        epoch_number,
+        valid_to_at,
         coalesce(seniority, 'unknown') as seniority,
         department
 
-    from {{ ref('int_contacts_deduplicated') }}
+    from {{ ref('int_contact_epochs') }}
 
 ),
 
@@ -39,16 +43,14 @@ attributes as (
         'annual_revenue_eur': (none, 'annual_revenue_eur'),
         'open_jobs': (none, 'open_jobs'),
         'headcount_growth_pct': (none, 'headcount_growth_pct'),
-        'months_since_last_funding': (
-            none,
-            'case when last_funding_date <= ' ~ b2b_funnel.as_of_date() ~ ' then '
-            ~ dbt.datediff('last_funding_date', b2b_funnel.as_of_date(), 'month') ~ ' end'
-        ),
+        'months_since_last_funding': (none, 'months_since_last_funding'),
     } %}
     {% for attribute, (text_value, number_value) in company_attributes.items() %}
         select
             'company' as subject,
             company_id as subject_id,
+            period_number,
+            is_current,
             '{{ attribute }}' as attribute,
             cast({{ text_value or 'null' }} as {{ dbt.type_string() }}) as text_value,
             cast({{ number_value or 'null' }} as double) as number_value
@@ -59,6 +61,8 @@ attributes as (
         select
             'contact' as subject,
             contact_id as subject_id,
+            epoch_number as period_number,
+            valid_to_at is null as is_current,
             '{{ attribute }}' as attribute,
             cast({{ attribute }} as {{ dbt.type_string() }}) as text_value,
             cast(null as double) as number_value
@@ -73,13 +77,15 @@ criteria_met as (
     select
         attributes.subject,
         attributes.subject_id,
+        attributes.period_number,
+        attributes.is_current,
         criteria.criterion,
         attributes.attribute,
         coalesce(attributes.text_value, cast(attributes.number_value as {{ dbt.type_string() }})) as attribute_value,
         criteria.points,
         criteria.description,
         row_number() over (
-            partition by attributes.subject, attributes.subject_id, criteria.criterion
+            partition by attributes.subject, attributes.subject_id, attributes.period_number, criteria.criterion
             order by criteria.points desc
         ) as points_rank
 
@@ -108,11 +114,13 @@ final as (
     select
         subject,
         subject_id,
+        period_number,
         criterion,
         attribute,
         attribute_value,
         points,
-        description
+        description,
+        is_current
 
     from criteria_met
     where points_rank = 1

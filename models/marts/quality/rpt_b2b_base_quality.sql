@@ -77,6 +77,7 @@ contact_emails as (
 contacts_matched as (
 
     select * from {{ ref('int_contacts_matched_to_companies') }}
+    where is_current
 
 ),
 

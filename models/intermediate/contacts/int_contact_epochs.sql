@@ -1,0 +1,168 @@
+-- One row per person and epoch: a span of time over which the person's attributes stay the same,
+-- from when one of its records became known or changed (a new version) until the next such
+-- instant. At each epoch's start, every record of the person known by then is read in its
+-- version valid at that instant, and the person is made of them by survivorship: the most
+-- recently updated record wins, and each value it lacks is filled from the other records, most
+-- recently updated first; the person is opted out when any record is. The first epoch is valid
+-- from the beginning of time, so the person's first facts always find its attributes. The
+-- epoch valid at the end of the as-of day is the person as int_contacts_deduplicated holds it;
+-- the others let the funnel read each past day with the attributes known that day.
+{%- set survived_columns = [
+    'company_id', 'email', 'first_name', 'last_name', 'phone', 'job_title', 'seniority',
+    'department', 'linkedin_url', 'company_domain', 'country_code', 'lead_source'
+] %}
+
+with
+
+contact_versions as (
+
+    select * from {{ ref('stg_landing__contacts') }}
+    where valid_from_at is null or valid_from_at < {{ as_of_at() }}
+
+),
+
+contact_ids as (
+
+    select
+        source_contact_id,
+        contact_id,
+        known_from_at
+
+    from {{ ref('int_contact_ids_mapped') }}
+
+),
+
+epoch_starts as (
+
+    select
+        contact_id,
+        known_from_at as started_at
+
+    from contact_ids
+
+    union
+
+    select
+        contact_ids.contact_id,
+        contact_versions.valid_from_at as started_at
+
+    from contact_versions
+    inner join contact_ids
+        on contact_versions.contact_id = contact_ids.source_contact_id
+    where contact_versions.valid_from_at > contact_ids.known_from_at
+
+),
+
+epochs as (
+
+    select
+        contact_id,
+        started_at,
+        row_number() over (partition by contact_id order by started_at) as epoch_number,
+        lead(started_at) over (partition by contact_id order by started_at) as valid_to_at
+
+    from epoch_starts
+
+),
+
+-- every record known at the epoch's start, in its version valid then
+records_ranked as (
+
+    select
+        epochs.contact_id,
+        epochs.epoch_number,
+        epochs.started_at,
+        epochs.valid_to_at,
+        {%- for column in survived_columns + ['is_opted_out', 'is_valid_email', 'created_at', 'updated_at'] %}
+            contact_versions.{{ column }},
+        {%- endfor %}
+        row_number() over (
+            partition by epochs.contact_id, epochs.epoch_number
+            order by
+                contact_versions.updated_at desc nulls last,
+                contact_versions.loaded_at desc,
+                contact_versions.contact_id asc
+        ) as recency_rank,
+        count(*) over (partition by epochs.contact_id, epochs.epoch_number) as source_record_count
+
+    from epochs
+    inner join contact_ids
+        on
+            epochs.contact_id = contact_ids.contact_id
+            and epochs.started_at >= contact_ids.known_from_at
+    inner join contact_versions
+        on
+            contact_ids.source_contact_id = contact_versions.contact_id
+            and (contact_versions.valid_from_at is null or epochs.started_at >= contact_versions.valid_from_at)
+            and (contact_versions.valid_to_at is null or epochs.started_at < contact_versions.valid_to_at)
+
+),
+
+values_survived as (
+
+    select
+        contact_id,
+        epoch_number,
+        started_at,
+        valid_to_at,
+        recency_rank,
+        source_record_count,
+        {% for column in survived_columns %}
+            {{ b2b_funnel.first_value_ignore_nulls(column) }} over by_recency as {{ column }},
+        {% endfor %}
+        max(case when is_opted_out then 1 else 0 end) over by_epoch = 1 as is_opted_out,
+        max(case when is_valid_email then 1 else 0 end) over by_epoch = 1 as has_valid_email,
+        min(created_at) over by_epoch as created_at,
+        max(updated_at) over by_epoch as updated_at
+
+    from records_ranked
+    window
+        by_epoch as (partition by contact_id, epoch_number),
+        by_recency as (
+            partition by contact_id, epoch_number
+            order by recency_rank
+            rows between unbounded preceding and unbounded following
+        )
+
+),
+
+final as (
+
+    select
+        -- ids
+        contact_id,
+        company_id,
+
+        -- strings
+        email,
+        first_name,
+        last_name,
+        phone,
+        job_title,
+        seniority,
+        department,
+        linkedin_url,
+        company_domain,
+        country_code,
+        lead_source,
+
+        -- numerics
+        epoch_number,
+        source_record_count,
+
+        -- booleans
+        is_opted_out,
+        has_valid_email,
+
+        -- timestamps
+        case when epoch_number > 1 then started_at end as valid_from_at,
+        valid_to_at,
+        created_at,
+        updated_at
+
+    from values_survived
+    where recency_rank = 1
+
+)
+
+select * from final
