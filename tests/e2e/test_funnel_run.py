@@ -4,50 +4,14 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
-from datetime import date
 from itertools import pairwise
-from pathlib import Path
 
-import duckdb
 import pytest
-
-from orchestration.synthetic import GenerationSummary, generate
+from pipeline_run import AS_OF, FUNNEL, Run
 
 pytestmark = pytest.mark.e2e
 
-AS_OF = date(2026, 6, 30)
-FUNNEL = str(Path(sys.executable).parent / "funnel")
 STAGES = ["prospect", "lead", "mql", "sql", "opportunity", "customer"]
-
-
-class Run:
-    def __init__(self, home: Path, summary: GenerationSummary, result: subprocess.CompletedProcess):
-        self.home = home
-        self.summary = summary
-        self.result = result
-
-    def query(self, sql: str) -> list[tuple]:
-        with duckdb.connect(str(self.home / "warehouse.duckdb"), read_only=True) as connection:
-            return connection.execute(sql).fetchall()
-
-    def scalar(self, sql: str):
-        return self.query(sql)[0][0]
-
-
-@pytest.fixture(scope="module")
-def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
-    home = tmp_path_factory.mktemp("funnel_home")
-    summary = generate(home / "landing", contacts=600, seed=11, end_date=AS_OF)
-    env = {**os.environ, "FUNNEL_HOME": str(home), "DAGSTER_HOME": str(home / "dagster")}
-    result = subprocess.run(
-        [FUNNEL, "run", "--as-of", AS_OF.isoformat()],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    return Run(home, summary, result)
 
 
 def test_funnel_run_succeeds_and_prints_the_summary(run: Run) -> None:
