@@ -8,12 +8,26 @@ calendar month up to the as-of day against the month before it.
 
 from __future__ import annotations
 
+import csv
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
+from itertools import pairwise
 
 import duckdb
 
-STAGES = ("prospect", "lead", "mql", "sql", "opportunity", "customer")
+from orchestration.settings import PROJECT_DIR
+
+
+def _funnel_stages() -> tuple[str, ...]:
+    """The stages a prospect goes through, in order, from the `funnel_states` seed: every stage
+    but out_of_target (contacts outside the ICP, which the funnel does not count)."""
+    with (PROJECT_DIR / "seeds" / "funnel_states.csv").open(encoding="utf-8", newline="") as seed:
+        rows = [row for row in csv.DictReader(seed) if row["kind"] == "stage"]
+    ordered = sorted(rows, key=lambda row: int(row["state_order"]))
+    return tuple(row["state"] for row in ordered if row["state"] != "out_of_target")
+
+
+STAGES = _funnel_stages()
 PLURAL = {
     "prospect": "prospects",
     "lead": "leads",
@@ -23,13 +37,7 @@ PLURAL = {
     "customer": "customers",
 }
 # The steps of the funnel, each from a stage to the next.
-STEPS = (
-    ("prospect", "lead"),
-    ("lead", "mql"),
-    ("mql", "sql"),
-    ("sql", "opportunity"),
-    ("opportunity", "customer"),
-)
+STEPS = tuple(pairwise(STAGES))
 SEGMENTS = ("icp_fit_grade", "employee_band", "industry", "country")
 COHORT_MONTHS = 12  # cohorts shown in the heatmap, up to the report's period
 TOP_SEGMENT_VALUES = 8  # industries and countries shown: the ones with the most leads

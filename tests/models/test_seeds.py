@@ -101,3 +101,20 @@ def test_icp_criteria_values_are_known_values() -> None:
             assert row["match_value"] in known[row["attribute"]], row
         if row["attribute"] == "country":
             assert re.fullmatch("[A-Z]{2}", row["match_value"]), row
+
+
+def test_the_readme_documents_every_funnel_state_in_the_seeds_order() -> None:
+    """The README's state table and diagram are what users read: they follow the seed."""
+    states = [
+        row["state"] for row in sorted(_rows("funnel_states"), key=lambda r: int(r["state_order"]))
+    ]
+    readme = (PROJECT_DIR / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## The funnel, as the models compute it") :]
+    table = re.findall(r"^\| (\w+) \| .+ \| (stage|side) \|$", section, flags=re.MULTILINE)
+    kinds = {row["state"]: row["kind"] for row in _rows("funnel_states")}
+    assert [state for state, _ in table] == states
+    assert all(kinds[state] == kind for state, kind in table)
+    diagram = section[
+        section.index("```mermaid") : section.index("```", section.index("```mermaid") + 3)
+    ]
+    assert all(re.search(rf"\b{state}\b", diagram) for state in states)

@@ -112,7 +112,8 @@ values_survived as (
         {% endfor %}
         max(case when is_opted_out then 1 else 0 end) over by_epoch = 1 as is_opted_out,
         max(case when is_valid_email then 1 else 0 end) over by_epoch = 1 as has_valid_email,
-        min(created_at) over by_epoch as created_at,
+        -- a record known from a fact before its creation was not created yet on the as-of day
+        min(case when created_at < {{ as_of_at() }} then created_at end) over by_epoch as created_at,
         max(updated_at) over by_epoch as updated_at
 
     from records_ranked

@@ -1,10 +1,10 @@
 -- Which person each source contact record is: records are the same person when their normalised
 -- emails are equal; a record without email is a person of its own. Each record is read in its
 -- version valid on the as-of day (`int_contacts_as_of`).
--- A record is known from its `created_at`, or from its first fact when that came earlier (an
--- event, activity or opportunity naming its id, or an event sent to its email), else from its
--- first update, else from its first load; records not known by the as-of day are left out, so an
--- as-of run sees the base as it was. The surviving contact_id is the source id of the person's
+-- A record is known from its `created_at`; without one, from its first fact (an event, activity
+-- or opportunity naming its id, or an event sent to its email), else from its first update, else
+-- from its first load. Records not known by the as-of day are left out, so an as-of run sees the
+-- base as it was, and a record created later never changes an earlier day. The surviving contact_id is the source id of the person's
 -- first-known record, so it stays the same when the person is exported again under another id.
 with
 
@@ -124,7 +124,8 @@ contacts_known as (
         contacts.contact_id as source_contact_id,
         contacts.email,
         coalesce(
-            least(contacts.created_at, first_facts_by_id.first_fact_at, first_events_by_email.first_fact_at),
+            contacts.created_at,
+            least(first_facts_by_id.first_fact_at, first_events_by_email.first_fact_at),
             contact_versions.first_updated_at,
             contact_versions.first_loaded_at
         ) as known_from_at,

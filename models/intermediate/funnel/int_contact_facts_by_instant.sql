@@ -1,18 +1,23 @@
 -- Every dated fact about a contact, one row per contact and instant: its identification,
 -- engagement (interest, the score after the instant, the score decaying below the recycle
 -- threshold between two instants, unsubscribing, hard bounces), sales activities (qualifying,
--- disqualifying) and opportunities (created, won, lost). Facts at one instant are one row: the
--- fold in int_contact_states_folded applies them together, so nothing depends on ids.
--- A contact is identified when it is first known: when its first record was (its `created_at`,
--- or its first fact when that came earlier, else its first update, else its first load: see
--- int_contact_ids_mapped), or at its first fact reaching it otherwise (by a previous email).
+-- disqualifying), opportunities (created, won, lost) and changes of its fit. Facts at one instant
+-- are one row: the fold in int_contact_states_folded applies them together, so nothing depends
+-- on ids.
+-- A contact's life starts when it is first known (int_contact_ids_mapped: its `created_at`, else
+-- its first fact, else its first update, else its first load). What happened before - events
+-- tracked before the CRM record was made - is applied at that instant: the interest shown, and
+-- the engagement score of the last earlier instant decayed to it; earlier sales facts count at
+-- it too. So a record created after a day never changes that day.
+{%- set half_life = var('engagement_half_life_days') %}
+
 with
 
 contacts as (
 
     select
         contact_id,
-        first_known_at
+        first_known_at as identified_at
 
     from {{ ref('int_contacts_deduplicated') }}
 
@@ -67,11 +72,112 @@ fit_periods as (
     'score_after_instant': 'cast(null as double)',
 } %}
 
+engagement_placed as (
+
+    select
+        engagement.*,
+        contacts.identified_at,
+        engagement.occurred_at <= contacts.identified_at as is_before_identification
+
+    from engagement
+    inner join contacts
+        on engagement.contact_id = contacts.contact_id
+
+),
+
+-- what the contact's engagement amounted to when it was identified (its instants up to then)
+engagement_before_identification as (
+
+    select
+        contact_id,
+        identified_at,
+        max(occurred_at) as last_instant_at,
+        max(case when has_interest_signal then 1 else 0 end) = 1 as has_interest_signal,
+        max(case when has_high_intent then 1 else 0 end) = 1 as has_high_intent,
+        max(case when has_unsubscribed then 1 else 0 end) = 1 as has_unsubscribed,
+        max(case when has_hard_bounced then 1 else 0 end) = 1 as has_hard_bounced
+
+    from engagement_placed
+    where is_before_identification
+    group by contact_id, identified_at
+
+),
+
+score_at_identification as (
+
+    select
+        before_identification.*,
+        last_instant.interactions_so_far,
+        round(
+            last_instant.score_after_instant * power(
+                2.0,
+                -{{ days_between('before_identification.last_instant_at', 'before_identification.identified_at') }}
+                / {{ half_life }}
+            ),
+            6
+        ) as score
+
+    from engagement_before_identification as before_identification
+    inner join engagement as last_instant
+        on
+            before_identification.contact_id = last_instant.contact_id
+            and before_identification.last_instant_at = last_instant.occurred_at
+
+),
+
+identifications as (
+
+    select
+        contacts.contact_id,
+        contacts.identified_at as occurred_at,
+        coalesce(score_at_identification.has_interest_signal, false) as has_interest_signal,
+        coalesce(score_at_identification.has_high_intent, false) as has_high_intent,
+        coalesce(score_at_identification.has_unsubscribed, false) as has_unsubscribed,
+        coalesce(score_at_identification.has_hard_bounced, false) as has_hard_bounced,
+        coalesce(score_at_identification.score >= {{ var('qualified_lead_score') }}, false)
+            as is_qualified_lead_score,
+        coalesce(
+            score_at_identification.score >= {{ var('mql_score') }}
+            and score_at_identification.interactions_so_far >= {{ var('mql_min_interactions') }},
+            false
+        ) as is_mql_score,
+        coalesce(score_at_identification.score < {{ var('recycle_score') }}, false) as is_below_recycle_score,
+        score_at_identification.score
+
+    from contacts
+    left join score_at_identification
+        on contacts.contact_id = score_at_identification.contact_id
+    where contacts.identified_at < {{ as_of_at() }}
+
+),
+
 facts as (
 
     select
         contact_id,
         occurred_at,
+        true as is_identification,
+        false as is_fit_change,
+        {{ columns_with_defaults(fact_columns, {
+            'has_interest_signal': 'has_interest_signal',
+            'has_high_intent': 'has_high_intent',
+            'is_qualified_lead_score': 'is_qualified_lead_score',
+            'is_mql_score': 'is_mql_score',
+            'is_below_recycle_score': 'is_below_recycle_score',
+            'has_unsubscribed': 'has_unsubscribed',
+            'has_hard_bounced': 'has_hard_bounced',
+            'score_after_instant': 'score',
+        }) }}
+
+    from identifications
+
+    union all
+
+    select
+        contact_id,
+        occurred_at,
+        false as is_identification,
+        false as is_fit_change,
         {{ columns_with_defaults(fact_columns, {
             'has_interest_signal': 'has_interest_signal',
             'has_high_intent': 'has_high_intent',
@@ -83,7 +189,8 @@ facts as (
             'score_after_instant': 'score_after_instant',
         }) }}
 
-    from engagement
+    from engagement_placed
+    where not is_before_identification
 
     union all
 
@@ -91,97 +198,61 @@ facts as (
     select
         contact_id,
         decayed_below_recycle_at as occurred_at,
+        false as is_identification,
+        false as is_fit_change,
         {{ columns_with_defaults(fact_columns, {'is_below_recycle_score': 'true'}) }}
 
-    from engagement
-    where decayed_below_recycle_at is not null
+    from engagement_placed
+    where decayed_below_recycle_at >= identified_at
 
     union all
 
     select
-        contact_id,
-        occurred_at,
+        activities.contact_id,
+        greatest(activities.occurred_at, contacts.identified_at) as occurred_at,
+        false as is_identification,
+        false as is_fit_change,
         {{ columns_with_defaults(fact_columns, {
-            'has_sql_qualification': 'is_sql_qualifying',
-            'has_disqualification': 'is_disqualifying',
-            'disqualification_reason': 'case when is_disqualifying then disqualification_reason end',
+            'has_sql_qualification': 'activities.is_sql_qualifying',
+            'has_disqualification': 'activities.is_disqualifying',
+            'disqualification_reason': 'case when activities.is_disqualifying then activities.disqualification_reason end',
         }) }}
 
     from activities
-    where is_sql_qualifying or is_disqualifying
+    inner join contacts
+        on activities.contact_id = contacts.contact_id
+    where activities.is_sql_qualifying or activities.is_disqualifying
 
     union all
 
     select
-        contact_id,
-        created_at as occurred_at,
+        opportunities.contact_id,
+        greatest(opportunities.created_at, contacts.identified_at) as occurred_at,
+        false as is_identification,
+        false as is_fit_change,
         {{ columns_with_defaults(fact_columns, {'opportunities_opened': '1'}) }}
 
     from opportunities
+    inner join contacts
+        on opportunities.contact_id = contacts.contact_id
 
     union all
 
     select
-        contact_id,
-        coalesce(won_at, closed_at) as occurred_at,
+        opportunities.contact_id,
+        greatest(coalesce(opportunities.won_at, opportunities.closed_at), contacts.identified_at) as occurred_at,
+        false as is_identification,
+        false as is_fit_change,
         {{ columns_with_defaults(fact_columns, {
-            'opportunities_won': 'case when is_won then 1 else 0 end',
-            'opportunities_lost': 'case when is_lost then 1 else 0 end',
-            'has_won_date_inferred': 'is_won_date_inferred',
+            'opportunities_won': 'case when opportunities.is_won then 1 else 0 end',
+            'opportunities_lost': 'case when opportunities.is_lost then 1 else 0 end',
+            'has_won_date_inferred': 'opportunities.is_won_date_inferred',
         }) }}
 
     from opportunities
-    where is_won or is_lost
-
-),
-
-first_facts as (
-
-    select
-        contact_id,
-        min(occurred_at) as first_fact_at
-
-    from facts
-    group by contact_id
-
-),
-
-identifications as (
-
-    select
-        contacts.contact_id,
-        least(contacts.first_known_at, first_facts.first_fact_at) as identified_at
-
-    from contacts
-    left join first_facts
-        on contacts.contact_id = first_facts.contact_id
-
-),
-
-facts_with_identification as (
-
-    select
-        contact_id,
-        occurred_at,
-        false as is_identification,
-        false as is_fit_change,
-        {%- for column in fact_columns %}
-            {{ column }}{% if not loop.last %},{% endif %}
-        {%- endfor %}
-
-    from facts
-
-    union all
-
-    select
-        contact_id,
-        identified_at as occurred_at,
-        true as is_identification,
-        false as is_fit_change,
-        {{ columns_with_defaults(fact_columns, {}) }}
-
-    from identifications
-    where identified_at < {{ as_of_at() }}
+    inner join contacts
+        on opportunities.contact_id = contacts.contact_id
+    where opportunities.is_won or opportunities.is_lost
 
     union all
 
@@ -194,10 +265,10 @@ facts_with_identification as (
         {{ columns_with_defaults(fact_columns, {}) }}
 
     from fit_periods
-    inner join identifications
-        on fit_periods.contact_id = identifications.contact_id
+    inner join contacts
+        on fit_periods.contact_id = contacts.contact_id
     where
-        fit_periods.valid_from_at > identifications.identified_at
+        fit_periods.valid_from_at > contacts.identified_at
         and fit_periods.valid_from_at < {{ as_of_at() }}
 
 ),
@@ -229,7 +300,7 @@ final as (
         -- timestamps
         occurred_at
 
-    from facts_with_identification
+    from facts
     group by contact_id, occurred_at
 
 )

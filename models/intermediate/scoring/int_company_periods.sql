@@ -101,7 +101,8 @@ periods as (
                 partition by period_starts.company_id, period_starts.version_number
                 order by period_starts.started_at nulls first
             ),
-            company_versions.valid_to_at
+            -- a version replaced after the as-of day is still the company on that day
+            case when company_versions.valid_to_at < {{ as_of_at() }} then company_versions.valid_to_at end
         ) as valid_to_at
 
     from period_starts

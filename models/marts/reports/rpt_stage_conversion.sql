@@ -1,6 +1,7 @@
 -- Stage conversion per cohort month, segment and lead source, for leadership and BI.
--- Two cohorts share a row's month: prospects by the month they were identified (prospect_at),
--- leads by the month they became leads (lead_at); every later stage follows the lead cohort.
+-- Two cohorts share a row's month: prospects by the month they were identified (prospect_at:
+-- ICP contacts only), leads by the month they became leads (lead_at); every later stage
+-- follows the lead cohort.
 -- Rates "by the as-of day" keep growing while a cohort ages; the "in window" rates only count
 -- contacts that have had the whole `conversion_window_days`, so young cohorts are not misread.
 -- Durations leave out skipped stages (an inferred date is the later stage's, not a real step).
