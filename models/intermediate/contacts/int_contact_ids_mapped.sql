@@ -4,8 +4,9 @@
 -- A record is known from its `created_at`; without one, from its first fact (an event, activity
 -- or opportunity naming its id, or an event sent to its email), else from its first update, else
 -- from its first load. Records not known by the as-of day are left out, so an as-of run sees the
--- base as it was, and a record created later never changes an earlier day. The surviving contact_id is the source id of the person's
--- first-known record, so it stays the same when the person is exported again under another id.
+-- base as it was, and a record created later never changes an earlier day. The surviving
+-- contact_id is the source id of the person's first-known record, so it stays the same when the
+-- person is exported again under another id.
 with
 
 contacts as (
