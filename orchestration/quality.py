@@ -48,6 +48,7 @@ from dagster._core.storage.asset_check_execution_record import (
     COMPLETED_ASSET_CHECK_EXECUTION_RECORD_STATUSES,
 )
 
+from orchestration.funnel_states import funnel_states
 from orchestration.resources import FunnelHomeResource
 from orchestration.settings import PROJECT_DIR
 
@@ -170,6 +171,9 @@ def expectation_parameters(as_of: date, expectations: Iterable[Mapping], baselin
         "as_of_end": datetime.combine(as_of + timedelta(days=1), datetime.min.time()),
         "min_row_count": min_rows,
         "max_row_count": max_rows,
+        # the states of the `funnel_states` seed, for the suites that check a state column
+        "funnel_states": [state.state for state in funnel_states()],
+        "funnel_stages": [state.state for state in funnel_states() if state.kind == "stage"],
     }
 
 

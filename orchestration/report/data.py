@@ -8,26 +8,15 @@ calendar month up to the as-of day against the month before it.
 
 from __future__ import annotations
 
-import csv
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from itertools import pairwise
 
 import duckdb
 
-from orchestration.settings import PROJECT_DIR
+from orchestration.funnel_states import funnel_stages
 
-
-def _funnel_stages() -> tuple[str, ...]:
-    """The stages a prospect goes through, in order, from the `funnel_states` seed: every stage
-    but out_of_target (contacts outside the ICP, which the funnel does not count)."""
-    with (PROJECT_DIR / "seeds" / "funnel_states.csv").open(encoding="utf-8", newline="") as seed:
-        rows = [row for row in csv.DictReader(seed) if row["kind"] == "stage"]
-    ordered = sorted(rows, key=lambda row: int(row["state_order"]))
-    return tuple(row["state"] for row in ordered if row["state"] != "out_of_target")
-
-
-STAGES = _funnel_stages()
+STAGES = funnel_stages()
 PLURAL = {
     "prospect": "prospects",
     "lead": "leads",
