@@ -9,7 +9,7 @@ FUNNEL_HOME ?= $(CURDIR)/data
 CONTACTS    ?= 5000
 export FUNNEL_HOME
 
-.PHONY: setup demo test test-setup lint format benchmark docs clean
+.PHONY: setup demo test test-fast test-setup lint format benchmark docs clean
 
 setup: $(VENV)/.installed
 
@@ -48,7 +48,11 @@ test-setup:
 	fi
 
 test: lint test-setup
-	$(BIN)/pytest
+	$(BIN)/pytest --durations=15
+
+# The fast lane for changing code: no pipeline run, no repeated dbt builds (a few minutes).
+test-fast: setup test-setup
+	$(BIN)/pytest -m "not e2e and not slow" --durations=10
 
 benchmark: setup
 	$(BIN)/python benchmarks/generate.py

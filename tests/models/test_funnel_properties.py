@@ -38,6 +38,8 @@ from fact_streams import (
 )
 from hypothesis import HealthCheck, Phase, example, given, seed, settings
 
+pytestmark = pytest.mark.slow
+
 # Hypothesis settings for examples that cost seconds each: few, reproducible in CI, no deadline.
 PHASES = [Phase.explicit, Phase.generate]
 if os.environ.get("FUNNEL_SHRINK"):

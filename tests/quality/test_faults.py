@@ -25,6 +25,8 @@ from orchestration.quality import (
     validate_suites,
 )
 
+pytestmark = pytest.mark.slow
+
 SUITES = {suite.name: suite for suite in load_suites()}
 
 
