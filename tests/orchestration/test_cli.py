@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -24,7 +25,8 @@ def test_help_lists_the_subcommands(tmp_path: Path) -> None:
     result = _funnel("--help", home=tmp_path)
     assert result.returncode == 0
     for command in ("generate", "run", "load", "status", "ui"):
-        assert command in result.stdout
+        # each subcommand on its own line, with what it does
+        assert re.search(rf"^ +{command} +\w", result.stdout, flags=re.MULTILINE), command
 
 
 def test_run_without_landing_files_says_what_to_do(tmp_path: Path) -> None:

@@ -248,10 +248,17 @@ def test_the_suite_catches_its_fault(clean_base: CleanBase, workspace: Path, cas
     assert (result.severity.value == "ERROR") is fault.blocking
     assert (found.severity == BLOCKING_SEVERITY) is fault.blocking
     assert result.metadata["unexpected_rows"].value == expected
-    # the query in the message finds exactly the failing rows
+    # the query in the message finds exactly the failing rows (a uniqueness query lists each
+    # duplicated key once, with its `row_count`)
     with duckdb.connect(str(workspace / "warehouse.duckdb"), read_only=True) as connection:
-        rows = connection.execute(f"select count(*) from ({found.failing_rows_sql})").fetchone()[0]
-    assert rows >= 1
+        listed = connection.execute(f"select * from ({found.failing_rows_sql})")
+        columns = [column[0] for column in listed.description]
+        listed_rows = listed.fetchall()
+    if "row_count" in columns:
+        rows = sum(row[columns.index("row_count")] for row in listed_rows)
+    else:
+        rows = len(listed_rows)
+    assert rows == expected
     assert found.failing_rows_sql in result.description
 
 
