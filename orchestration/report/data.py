@@ -11,10 +11,13 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from itertools import pairwise
+from typing import Any
 
 import duckdb
+import yaml
 
 from orchestration.funnel_states import funnel_stages
+from orchestration.settings import PROJECT_DIR
 
 STAGES = funnel_stages()
 PLURAL = {
@@ -150,7 +153,13 @@ def _as_of(connection: duckdb.DuckDBPyConnection) -> tuple[date, int]:
         row = connection.execute("select max(as_of_date), null from marts.dim_contacts").fetchone()
     if row[0] is None:
         raise ValueError("The published tables hold no contact: nothing to report on.")
-    return row[0], int(row[1] or 90)
+    return row[0], int(row[1] or _project_var("conversion_window_days"))
+
+
+def _project_var(name: str) -> Any:
+    """A var of the dbt project (for a report on tables too empty to carry it)."""
+    project = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))
+    return project["vars"][name]
 
 
 def _headlines(
@@ -264,34 +273,17 @@ def _segment_rows(connection: duckdb.DuckDBPyConnection, column: str) -> list[Se
 
 
 def _durations(connection: duckdb.DuckDBPyConnection) -> list[StepDuration]:
-    """Days between stages over every contact, observed steps only (as in the mart)."""
-    durations = []
-    for step in STEPS:
-        start, end = step
-        row = connection.execute(
-            f"""
-            with inferred as (
-                select
-                    contact_id,
-                    bool_or(stage = '{start}' and is_inferred) as start_inferred,
-                    bool_or(stage = '{end}' and is_inferred) as end_inferred
-                from marts.fct_funnel_transitions
-                where stage in ('{start}', '{end}')
-                group by contact_id
-            ),
-            days as (
-                select date_diff('second', c.{start}_at, c.{end}_at) / 86400.0 as days
-                from marts.dim_contacts as c
-                left join inferred using (contact_id)
-                where c.{start}_at is not null and c.{end}_at is not null
-                    and not coalesce(inferred.start_inferred, false)
-                    and not coalesce(inferred.end_inferred, false)
-            )
-            select count(*), quantile_cont(days, 0.5), quantile_cont(days, 0.75) from days
-            """
-        ).fetchone()
-        durations.append(StepDuration(step_name(step), int(row[0]), row[1], row[2]))
-    return durations
+    """Days between stages over every contact, observed steps only (`rpt_stage_durations`)."""
+    rows = connection.execute(
+        """
+        select from_stage, to_stage, contacts, median_days, p75_days
+        from marts.rpt_stage_durations order by step_order
+        """
+    ).fetchall()
+    return [
+        StepDuration(step_name((start, end)), int(contacts), median, p75)
+        for start, end, contacts, median, p75 in rows
+    ]
 
 
 def _published_at(connection: duckdb.DuckDBPyConnection) -> str | None:

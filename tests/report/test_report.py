@@ -38,6 +38,7 @@ REPORT_TABLES = [
     "fct_funnel_daily",
     "fct_funnel_transitions",
     "rpt_stage_conversion",
+    "rpt_stage_durations",
 ]
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
