@@ -45,7 +45,7 @@ steps_taken as (
 
     select
         steps.step_order,
-        {{ days_between('from_entries.entered_at', 'to_entries.entered_at') }} as days
+        {{ days_between('from_entries.entered_at', 'to_entries.entered_at') }} as days_taken
 
     from steps
     inner join transitions as from_entries
@@ -63,8 +63,8 @@ durations as (
     select
         step_order,
         count(*) as contacts,
-        {{ percentile_cont('days', 0.5) }} as median_days,
-        {{ percentile_cont('days', 0.75) }} as p75_days
+        {{ percentile_cont('days_taken', 0.5) }} as median_days,
+        {{ percentile_cont('days_taken', 0.75) }} as p75_days
 
     from steps_taken
     group by step_order
