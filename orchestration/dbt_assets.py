@@ -9,12 +9,13 @@ from typing import Any
 from dagster import AssetExecutionContext, AssetKey, Config
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
-from orchestration.dbt_project import dbt_project, prepare_manifest
+from orchestration.dbt_project import dbt_project, manifest_is_stale, prepare_manifest
 from orchestration.raw_assets import raw_asset_key
 
-# `dagster dev` re-parses on load; `funnel` parses before loading; elsewhere parse when missing.
+# `dagster dev` re-parses on load; `funnel` parses before loading; elsewhere parse when the
+# manifest is missing or older than the project's files.
 dbt_project.prepare_if_dev()
-if not dbt_project.manifest_path.exists():
+if manifest_is_stale():
     prepare_manifest()
 
 

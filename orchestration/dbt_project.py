@@ -23,3 +23,23 @@ def dbt_resource() -> DbtCliResource:
 def prepare_manifest() -> None:
     """Parse the dbt project into target/manifest.json, so the assets match the SQL on disk."""
     dbt_resource().cli(["parse", "--quiet"], target_path=dbt_project.target_path).wait()
+
+
+# What the manifest is parsed from: a change to any of these makes it stale.
+PROJECT_SOURCES = ("models", "seeds", "macros", "tests/dbt", "dbt_project.yml", "profiles.yml")
+
+
+def manifest_is_stale(
+    manifest: Path = dbt_project.manifest_path, project_dir: Path = PROJECT_DIR
+) -> bool:
+    """True when there is no manifest, or a project file changed after it was parsed (so a
+    code location loaded after an edit never shows the graph of the SQL before it)."""
+    if not manifest.exists():
+        return True
+    parsed_at = manifest.stat().st_mtime
+    for name in PROJECT_SOURCES:
+        path = project_dir / name
+        files = path.rglob("*") if path.is_dir() else [path]
+        if any(f.is_file() and f.stat().st_mtime > parsed_at for f in files):
+            return True
+    return False

@@ -108,3 +108,20 @@ def test_sensor_requests_a_run_only_when_landing_files_change(funnel_home: Path)
 
     (folder / "b.csv").write_text("contact_id,email\nc2,c@d.fr\n")
     assert isinstance(landing_files_sensor(build_sensor_context(cursor=first.run_key)), RunRequest)
+
+
+def test_a_manifest_older_than_a_model_is_parsed_again(tmp_path: Path) -> None:
+    from orchestration.dbt_project import manifest_is_stale
+
+    manifest = tmp_path / "target" / "manifest.json"
+    model = tmp_path / "models" / "marts" / "dim_things.sql"
+    model.parent.mkdir(parents=True)
+    model.write_text("select 1 as thing_id")
+    assert manifest_is_stale(manifest, tmp_path), "no manifest yet"
+    manifest.parent.mkdir()
+    manifest.write_text("{}")
+    os.utime(model, (1_000_000_000, 1_000_000_000))
+    assert not manifest_is_stale(manifest, tmp_path)
+    os.utime(model, None)  # edited now, after the parse
+    os.utime(manifest, (1_000_000_000 + 10, 1_000_000_000 + 10))
+    assert manifest_is_stale(manifest, tmp_path)
