@@ -2,7 +2,8 @@
 
 dbt-project-evaluator cannot be installed here (no `dbt deps`), so its rules are held here:
 layers named and placed, staging the only layer that reads sources, documented models with a
-tested primary key, enforced contracts on public models.
+tested primary key, public marts with enforced contracts, exposures on public models only, and
+every model's YAML in its own folder.
 """
 
 from __future__ import annotations
@@ -134,6 +135,9 @@ def test_every_model_and_seed_has_a_tested_primary_key(dbt_manifest: dict, resou
 def test_public_models_have_enforced_contracts_with_typed_columns(dbt_manifest: dict) -> None:
     problems = []
     for model in _models(dbt_manifest):
+        expected_access = "public" if _layer(model) == "marts" else "protected"
+        if model["access"] != expected_access:
+            problems.append(f"{model['name']} is {model['access']}, not {expected_access}")
         if _layer(model) != "marts":
             continue
         if not model["config"]["contract"]["enforced"]:
@@ -167,11 +171,29 @@ def test_every_source_table_is_read_by_exactly_one_staging_model(dbt_manifest: d
     assert not wrong, f"sources without exactly one staging model: {wrong}"
 
 
-def test_intermediate_models_are_not_exposed(dbt_manifest: dict) -> None:
+def test_exposures_depend_on_public_models_only(dbt_manifest: dict) -> None:
     exposed = [
         f"{exposure['name']} depends on {parent}"
         for exposure in dbt_manifest["exposures"].values()
         for parent in exposure["depends_on"]["nodes"]
-        if parent.split(".")[-1].startswith(("int_", "stg_"))
+        if dbt_manifest["nodes"][parent].get("access") != "public"
     ]
     assert not exposed, exposed
+
+
+def test_each_model_is_documented_and_tested_beside_it(dbt_manifest: dict) -> None:
+    """A model's YAML (docs, data tests) and its unit tests sit in the model's own folder."""
+    misplaced = []
+    for model in _models(dbt_manifest):
+        folder = model["original_file_path"].rsplit("/", 1)[0]
+        yaml_path = model.get("patch_path", "").split("://")[-1]
+        if yaml_path.rsplit("/", 1)[0] != folder:
+            misplaced.append(f"{model['name']} documented in {yaml_path}")
+    for test in dbt_manifest.get("unit_tests", {}).values():
+        model = dbt_manifest["nodes"][test["depends_on"]["nodes"][0]]
+        if (
+            test["original_file_path"].rsplit("/", 1)[0]
+            != model["original_file_path"].rsplit("/", 1)[0]
+        ):
+            misplaced.append(f"unit test {test['name']} away from {model['name']}")
+    assert not misplaced, misplaced
