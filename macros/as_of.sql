@@ -26,6 +26,13 @@
 {%- endmacro %}
 
 {% macro default__day_spine(start_date, end_date) -%}
+    {{ exceptions.raise_compiler_error(
+        'day_spine has no implementation for adapter ' ~ adapter.type()
+        ~ ': add a macro ' ~ adapter.type() ~ '__day_spine (see macros/_macros.yml)'
+    ) }}
+{%- endmacro %}
+
+{% macro spark__day_spine(start_date, end_date) -%}
     (select explode(sequence({{ start_date }}, {{ end_date }}, interval 1 day)) as date_day)
 {%- endmacro %}
 
@@ -41,7 +48,12 @@
     {{ return(adapter.dispatch('first_value_ignore_nulls', 'b2b_funnel')(expression)) }}
 {%- endmacro %}
 
+{# ANSI SQL:2011 puts IGNORE NULLS after the call. #}
 {% macro default__first_value_ignore_nulls(expression) -%}
+    first_value({{ expression }}) ignore nulls
+{%- endmacro %}
+
+{% macro spark__first_value_ignore_nulls(expression) -%}
     first_value({{ expression }}, true)
 {%- endmacro %}
 

@@ -1,6 +1,7 @@
 {#
     Portable building blocks for the few things dbt's cross-database macros do not cover.
-    Each dispatches on the adapter so the same models run on DuckDB and on Spark.
+    Each dispatches on the adapter so the same models run on DuckDB and on Spark: `default__` is
+    ANSI SQL or stops the compilation with what to add, `duckdb__` and `spark__` are explicit.
 #}
 
 {# A pattern's backslashes (`\p{L}`) doubled for Spark, whose string literals read a backslash as
@@ -15,6 +16,13 @@
 {%- endmacro %}
 
 {% macro default__regexp_replace_all(expression, pattern, replacement) -%}
+    {{ exceptions.raise_compiler_error(
+        'regexp_replace_all has no implementation for adapter ' ~ adapter.type()
+        ~ ': add a macro ' ~ adapter.type() ~ '__regexp_replace_all (see macros/_macros.yml)'
+    ) }}
+{%- endmacro %}
+
+{% macro spark__regexp_replace_all(expression, pattern, replacement) -%}
     regexp_replace({{ expression }}, '{{ b2b_funnel.escape_backslashes(pattern) }}', '{{ replacement }}')
 {%- endmacro %}
 
@@ -28,6 +36,13 @@
 {%- endmacro %}
 
 {% macro default__regexp_full_match(expression, pattern) -%}
+    {{ exceptions.raise_compiler_error(
+        'regexp_full_match has no implementation for adapter ' ~ adapter.type()
+        ~ ': add a macro ' ~ adapter.type() ~ '__regexp_full_match (see macros/_macros.yml)'
+    ) }}
+{%- endmacro %}
+
+{% macro spark__regexp_full_match(expression, pattern) -%}
     ({{ expression }} rlike '^(?:{{ b2b_funnel.escape_backslashes(pattern) }})$')
 {%- endmacro %}
 
@@ -38,15 +53,19 @@
 {#
     Unicode normalisation form C (composed), so that an accented letter written as one code point
     and as a letter followed by a combining accent compare equal. DuckDB has `nfc_normalize`.
-    Spark SQL has no NFC function: there the value is left as it is (an address written in NFD
-    then stays distinct from its NFC spelling), which is right for every value already in NFC,
-    what CRMs and mail tools export. A `spark__nfc_normalize` here would take over on Spark.
+    ANSI SQL has `normalize(expression, NFC)`. Spark SQL has no NFC function: there the value is
+    left as it is (an address written in NFD then stays distinct from its NFC spelling), which is
+    right for every value already in NFC, what CRMs and mail tools export.
 #}
 {% macro nfc_normalize(expression) -%}
     {{ return(adapter.dispatch('nfc_normalize', 'b2b_funnel')(expression)) }}
 {%- endmacro %}
 
 {% macro default__nfc_normalize(expression) -%}
+    normalize({{ expression }}, NFC)
+{%- endmacro %}
+
+{% macro spark__nfc_normalize(expression) -%}
     {{ expression }}
 {%- endmacro %}
 

@@ -197,3 +197,23 @@ def test_each_model_is_documented_and_tested_beside_it(dbt_manifest: dict) -> No
         ):
             misplaced.append(f"unit test {test['name']} away from {model['name']}")
     assert not misplaced, misplaced
+
+
+def test_every_macro_is_documented_and_dispatch_defaults_are_portable(dbt_manifest: dict) -> None:
+    """Each macro a model calls has a YAML description; a `default__` implementation is ANSI SQL
+    or stops the compilation, never another engine's dialect."""
+    macros = [m for m in dbt_manifest["macros"].values() if m["package_name"] == "b2b_funnel"]
+    implementations = ("default__", "duckdb__", "spark__")
+    undocumented = [
+        m["name"]
+        for m in macros
+        if not m["name"].startswith(implementations) and not m.get("description", "").strip()
+    ]
+    assert not undocumented, f"macros without a description in macros/_macros.yml: {undocumented}"
+    dialects = ("explode(", "sequence(", "rlike", "percentile_approx", "quantile_cont", ", true)")
+    spark_or_duckdb = [
+        m["name"]
+        for m in macros
+        if m["name"].startswith("default__") and any(d in m["macro_sql"] for d in dialects)
+    ]
+    assert not spark_or_duckdb, spark_or_duckdb
