@@ -77,28 +77,31 @@ def _publish_asset_defined() -> bool:
 
 
 @pytest.fixture(scope="module")
-def collapsed_run(clean_base: CleanBase):
-    """The contacts export vanished and its load was forgotten: raw.contacts is empty."""
+def collapsed(clean_base: CleanBase, tmp_path_factory: pytest.TempPathFactory) -> CleanBase:
+    """A copy of the clean base whose contacts export vanished and whose load was forgotten
+    (raw.contacts is empty), run again. The shared clean base itself is left as it was."""
     from orchestration.loading import forget_file
 
-    landing = clean_base.home / "landing" / "contacts"
-    files = sorted(path.resolve() for path in landing.iterdir())
-    shutil.move(landing, clean_base.home / "contacts_moved_away")
+    home = tmp_path_factory.mktemp("collapsed") / "home"
+    shutil.copytree(clean_base.home, home)
+    base = CleanBase(home, clean_base.pristine, None, clean_base.serving_bytes)  # type: ignore[arg-type]
+    loaded = sorted(path.resolve() for path in (clean_base.home / "landing" / "contacts").iterdir())
+    landing = home / "landing" / "contacts"
+    shutil.move(landing, home / "contacts_moved_away")
     landing.mkdir()
-    for path in files:
-        assert forget_file(clean_base.home / "warehouse.duckdb", path) > 0
-    return clean_base.run()
+    for path in loaded:  # the load manifest names the files where they were loaded from
+        assert forget_file(home / "warehouse.duckdb", path) > 0
+    base.result = base.run()
+    return base
 
 
-def test_a_blocking_failure_fails_the_run_and_names_the_check(
-    clean_base: CleanBase, collapsed_run
-) -> None:
-    assert collapsed_run.returncode != 0
-    stderr = collapsed_run.stderr
+def test_a_blocking_failure_fails_the_run_and_names_the_check(collapsed: CleanBase) -> None:
+    assert collapsed.result.returncode != 0
+    stderr = collapsed.result.stderr
     assert "raw/contacts:gx_expectations (blocking)" in stderr, stderr[-3000:]
     assert "select count(*) as row_count from raw.contacts" in stderr
     assert "FUNNEL_QUALITY_ACCEPT_ROW_COUNTS=1" in stderr
-    evaluations = _check_evaluations(clean_base.home, first_run=False)
+    evaluations = _check_evaluations(collapsed.home, first_run=False)
     failed = evaluations["raw/contacts:gx_expectations"]
     assert not failed.passed
     assert failed.metadata["row_count"].value == 0
@@ -110,9 +113,7 @@ def test_a_blocking_failure_fails_the_run_and_names_the_check(
 @pytest.mark.skipif(
     not _publish_asset_defined(), reason="the publish asset serving/published is not defined yet"
 )
-def test_a_blocking_failure_leaves_the_published_database_untouched(
-    clean_base: CleanBase, collapsed_run
-) -> None:
-    assert collapsed_run.returncode != 0
-    assert clean_base.serving_bytes is not None, "the clean run published nothing"
-    assert (clean_base.home / "serving.duckdb").read_bytes() == clean_base.serving_bytes
+def test_a_blocking_failure_leaves_the_published_database_untouched(collapsed: CleanBase) -> None:
+    assert collapsed.result.returncode != 0
+    assert collapsed.serving_bytes is not None, "the clean run published nothing"
+    assert (collapsed.home / "serving.duckdb").read_bytes() == collapsed.serving_bytes
