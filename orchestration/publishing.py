@@ -16,7 +16,7 @@ downstream), Dagster does not run this asset, and the previous publication stays
 import json
 import os
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,12 +33,6 @@ PUBLISHED_KEY = AssetKey(["serving", "published"])
 PUBLIC_SCHEMA = "marts"
 PUBLICATION_TABLE = "main.published_tables"
 
-# Direct personal identifiers: kept in the working warehouse for operational use, never published.
-# BI joins on contact_id. A new personal column in a public model must be added here.
-PERSONAL_COLUMNS = frozenset(
-    {"email", "first_name", "last_name", "full_name", "phone", "mobile_phone", "linkedin_url"}
-)
-
 # Every public table: the dbt models of schema `marts` (dim_, fct_, rpt_), as Dagster assets.
 PUBLIC_TABLE_KEYS: list[AssetKey] = sorted(
     (key for key in funnel_dbt_assets.keys if key.path[0] == PUBLIC_SCHEMA),
@@ -48,10 +42,13 @@ PUBLIC_TABLE_KEYS: list[AssetKey] = sorted(
 
 @dataclass(frozen=True)
 class TableDocs:
-    """A public table's description and its columns' descriptions (from the dbt manifest)."""
+    """A public table's description, its columns' descriptions and its personal columns (those
+    whose dbt `meta` says `personal: true`: direct identifiers, never published), from the dbt
+    manifest."""
 
     description: str = ""
     columns: Mapping[str, str] = field(default_factory=dict)
+    personal_columns: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -84,6 +81,12 @@ def public_table_docs(manifest_path: Path = dbt_project.manifest_path) -> dict[s
                 name: column.get("description", "").strip()
                 for name, column in node.get("columns", {}).items()
             },
+            personal_columns=frozenset(
+                name
+                for name, column in node.get("columns", {}).items()
+                if column.get("meta", {}).get("personal")
+                or column.get("config", {}).get("meta", {}).get("personal")
+            ),
         )
         for node in manifest["nodes"].values()
         if node["resource_type"] == "model" and node["fqn"][1] == PUBLIC_SCHEMA
@@ -111,18 +114,23 @@ def publish(
     *,
     run_id: str = "",
     docs: Mapping[str, TableDocs] | None = None,
-    personal_columns: Iterable[str] = PERSONAL_COLUMNS,
 ) -> Publication:
     """Copy `tables` of the warehouse's public schema into a new file and swap it in atomically.
 
-    The new file holds schema `marts` (the same names as the warehouse, without personal
-    columns, with the dbt descriptions as comments) and `main.published_tables` (one row per
-    table with its row count), written and fsynced before `os.replace` makes it visible.
+    The new file holds schema `marts` (the same names as the warehouse, without the personal
+    columns the dbt docs mark, with the dbt descriptions as comments) and
+    `main.published_tables` (one row per table with its row count), written and fsynced before
+    `os.replace` makes it visible. `docs` default to the parsed project's.
     """
     if not warehouse.exists():
         raise FileNotFoundError(f"No warehouse at {warehouse}: run `funnel run` to build it.")
-    personal = {column.lower() for column in personal_columns}
-    docs = docs or {}
+    docs = public_table_docs() if docs is None else docs
+    undocumented = [table for table in tables if table not in docs]
+    if undocumented:  # its personal columns would be unknown: publishing could leak them
+        raise ValueError(
+            f"No dbt documentation for {', '.join(undocumented)}: only documented public models"
+            " are published. Run `dbt parse` (or `funnel run`) so the manifest lists them."
+        )
     serving.parent.mkdir(parents=True, exist_ok=True)
     remove_leftovers(serving)
     staging = serving.with_name(f".{serving.name}.{uuid.uuid4().hex}.tmp")
@@ -137,6 +145,7 @@ def publish(
                 source = f"warehouse.{PUBLIC_SCHEMA}.{_quote_identifier(table)}"
                 target = f"{PUBLIC_SCHEMA}.{_quote_identifier(table)}"
                 columns = [row[0] for row in connection.execute(f"describe {source}").fetchall()]
+                personal = {column.lower() for column in docs[table].personal_columns}
                 kept = [c for c in columns if c.lower() not in personal]
                 dropped[table] = [c for c in columns if c.lower() in personal]
                 select = ", ".join(_quote_identifier(c) for c in kept)
@@ -144,7 +153,7 @@ def publish(
                 row_counts[table] = connection.execute(f"select count(*) from {target}").fetchone()[
                     0
                 ]
-                table_docs = docs.get(table, TableDocs())
+                table_docs = docs[table]
                 if table_docs.description:
                     connection.execute(
                         f"comment on table {target} is {_quote_literal(table_docs.description)}"

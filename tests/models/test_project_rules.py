@@ -8,6 +8,8 @@ every model's YAML in its own folder.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 LAYER_PREFIXES = {
@@ -217,3 +219,19 @@ def test_every_macro_is_documented_and_dispatch_defaults_are_portable(dbt_manife
         if m["name"].startswith("default__") and any(d in m["macro_sql"] for d in dialects)
     ]
     assert not spark_or_duckdb, spark_or_duckdb
+
+
+def test_public_columns_that_name_a_person_are_marked_personal(dbt_manifest: dict) -> None:
+    """Publication leaves out the columns marked `meta: {personal: true}`: a new identifier
+    column (a mobile phone, a full name) must be marked, or BI would receive it."""
+    looks_personal = re.compile(r"email|phone|mobile|first_name|last_name|full_name|linkedin")
+    unmarked = [
+        f"{model['name']}.{name}"
+        for model in _models(dbt_manifest)
+        if _layer(model) == "marts"
+        for name, column in model["columns"].items()
+        if looks_personal.search(name)
+        and not name.startswith(("has_", "is_"))
+        and not column.get("meta", {}).get("personal")
+    ]
+    assert not unmarked, unmarked

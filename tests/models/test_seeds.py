@@ -118,3 +118,15 @@ def test_the_readme_documents_every_funnel_state_in_the_seeds_order() -> None:
         section.index("```mermaid") : section.index("```", section.index("```mermaid") + 3)
     ]
     assert all(re.search(rf"\b{state}\b", diagram) for state in states)
+
+
+def test_the_dbt_docs_show_the_readmes_state_diagram() -> None:
+    """dbt docs (fct_funnel_transitions) and the README show one diagram."""
+
+    def diagram(text: str) -> str:
+        start = text.index("```mermaid")
+        return text[start : text.index("```", start + 3)]
+
+    readme = (PROJECT_DIR / "README.md").read_text(encoding="utf-8")
+    docs = (PROJECT_DIR / "models" / "marts" / "_funnel_states.md").read_text(encoding="utf-8")
+    assert diagram(docs) == diagram(readme)

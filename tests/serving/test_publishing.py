@@ -30,16 +30,18 @@ from dagster import (
 )
 
 from orchestration.publishing import (
-    PERSONAL_COLUMNS,
     PUBLIC_TABLE_KEYS,
     PUBLISHED_KEY,
     TableDocs,
+    public_table_docs,
     publish,
     published,
 )
 from orchestration.resources import FunnelHomeResource
 
 READER = Path(__file__).with_name("serving_reader.py")
+# What a published file must never hold: direct personal identifiers (BI joins on contact_id).
+IDENTIFIERS = {"email", "first_name", "last_name", "phone", "linkedin_url"}
 TABLES = ["dim_contacts", "rpt_stage_conversion"]
 
 
@@ -74,7 +76,12 @@ def build_warehouse(path: Path, contacts: int) -> None:
 def test_publish_copies_the_tables_without_personal_identifiers(tmp_path: Path) -> None:
     warehouse, serving = tmp_path / "warehouse.duckdb", tmp_path / "serving.duckdb"
     build_warehouse(warehouse, 50)
-    docs = {"dim_contacts": TableDocs("One row per contact.", {"contact_id": "The contact."})}
+    docs = {
+        "dim_contacts": TableDocs(
+            "One row per contact.", {"contact_id": "The contact."}, frozenset(IDENTIFIERS)
+        ),
+        "rpt_stage_conversion": TableDocs(),
+    }
     publication = publish(warehouse, serving, TABLES, run_id="run-1", docs=docs)
 
     assert publication.row_counts == {"dim_contacts": 50, "rpt_stage_conversion": 2}
@@ -94,7 +101,7 @@ def test_publish_copies_the_tables_without_personal_identifiers(tmp_path: Path) 
             ).fetchall()
         }
         assert columns == {"contact_id", "has_valid_email", "lead_at"}
-        assert not columns & PERSONAL_COLUMNS
+        assert not columns & IDENTIFIERS
         comment = connection.execute(
             "select comment from duckdb_tables() where table_name = 'dim_contacts'"
         ).fetchone()[0]
@@ -113,10 +120,26 @@ def test_a_missing_public_table_fails_the_publication_and_keeps_the_previous_one
     build_warehouse(warehouse, 10)
     publish(warehouse, serving, TABLES)
     before = serving.read_bytes()
+    documented = {**public_table_docs(), "fct_missing": TableDocs()}
     with pytest.raises(duckdb.CatalogException):
-        publish(warehouse, serving, [*TABLES, "fct_missing"])
+        publish(warehouse, serving, [*TABLES, "fct_missing"], docs=documented)
     assert serving.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["serving.duckdb", "warehouse.duckdb"]
+
+
+def test_the_personal_columns_of_the_dbt_docs_are_left_out_and_undocumented_tables_refused(
+    tmp_path: Path,
+) -> None:
+    warehouse, serving = tmp_path / "warehouse.duckdb", tmp_path / "serving.duckdb"
+    build_warehouse(warehouse, 10)
+    docs = public_table_docs()
+    assert docs["dim_contacts"].personal_columns == IDENTIFIERS  # marked in _marts__models.yml
+    publication = publish(warehouse, serving, TABLES)  # with the project's docs
+    assert set(publication.dropped_columns["dim_contacts"]) == IDENTIFIERS
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute("create table marts.dim_people as select * from marts.dim_contacts")
+    with pytest.raises(ValueError, match="No dbt documentation for dim_people"):
+        publish(warehouse, serving, [*TABLES, "dim_people"])
 
 
 def test_an_open_reader_keeps_its_snapshot_and_does_not_block_the_swap(tmp_path: Path) -> None:

@@ -19,7 +19,6 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.publishing import PERSONAL_COLUMNS
 from orchestration.report import REPORT_FILENAME
 from orchestration.synthetic import generate
 
@@ -129,7 +128,8 @@ def test_the_serving_file_holds_no_email_phone_or_name(runs: Runs) -> None:
             "select schema_name, table_name, column_name, data_type from duckdb_columns()"
             " where database_name = 'serving'"
         ).fetchall()
-        assert not {c[2] for c in columns} & PERSONAL_COLUMNS
+        identifiers = {"email", "first_name", "last_name", "phone", "linkedin_url"}
+        assert not {c[2] for c in columns} & identifiers
         found = {}
         for schema, table, column, data_type in columns:
             if data_type != "VARCHAR":
