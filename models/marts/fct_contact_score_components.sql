@@ -5,7 +5,7 @@
 -- score in dim_contacts.
 with
 
-fit as (
+contacts as (
 
     select
         contact_id,
@@ -14,12 +14,6 @@ fit as (
 
     from {{ ref('int_contacts_fit_scored') }}
     where is_current
-
-),
-
-identified_contacts as (
-
-    select contact_id from {{ ref('int_contacts_staged') }}
 
 ),
 
@@ -33,17 +27,6 @@ criteria_met as (
 events as (
 
     select * from {{ ref('int_engagement_events_scored') }}
-
-),
-
--- the contacts dim_contacts holds: those identified by the as-of day
-contacts as (
-
-    select fit.*
-
-    from fit
-    inner join identified_contacts
-        on fit.contact_id = identified_contacts.contact_id
 
 ),
 

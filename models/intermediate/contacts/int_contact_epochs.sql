@@ -93,8 +93,7 @@ records_ranked as (
     inner join contact_versions
         on
             contact_ids.source_contact_id = contact_versions.contact_id
-            and (contact_versions.valid_from_at is null or epochs.started_at >= contact_versions.valid_from_at)
-            and (contact_versions.valid_to_at is null or epochs.started_at < contact_versions.valid_to_at)
+            and {{ in_period('epochs.started_at', 'contact_versions.valid_from_at', 'contact_versions.valid_to_at') }}
 
 ),
 

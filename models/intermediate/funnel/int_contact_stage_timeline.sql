@@ -31,7 +31,8 @@ moves as (
 
     select
         folded.*,
-        highest_states.state as highest_state
+        highest_states.state as highest_state,
+        case when folded.is_icp then 'prospect' else 'out_of_target' end as identified_state
 
     from folded
     inner join states as highest_states
@@ -49,7 +50,7 @@ identification_entries as (
         contact_id,
         occurred_at as entered_at,
         0 as position_in_instant,
-        case when is_icp then 'prospect' else 'out_of_target' end as stage,
+        identified_state as stage,
         false as is_inferred
 
     from moves
@@ -99,7 +100,7 @@ final_state_entries as (
                 when highest_level >= 2 and highest_level > coalesce(previous_highest_level, -1)
                     then highest_state
             end,
-            case when is_identification then case when is_icp then 'prospect' else 'out_of_target' end end,
+            case when is_identification then identified_state end,
             previous_state
         )
 
