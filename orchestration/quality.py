@@ -48,9 +48,9 @@ from dagster._core.storage.asset_check_execution_record import (
     COMPLETED_ASSET_CHECK_EXECUTION_RECORD_STATUSES,
 )
 
-from orchestration.funnel_states import funnel_states
 from orchestration.resources import FunnelHomeResource
 from orchestration.settings import PROJECT_DIR
+from orchestration.vocabulary import funnel_states
 
 EXPECTATIONS_DIR = PROJECT_DIR / "expectations"
 CHECK_NAME = "gx_expectations"

@@ -11,13 +11,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from itertools import pairwise
-from typing import Any
 
 import duckdb
-import yaml
 
-from orchestration.funnel_states import funnel_stages
-from orchestration.settings import PROJECT_DIR
+from orchestration.vocabulary import funnel_stages, project_vars
 
 STAGES = funnel_stages()
 PLURAL = {
@@ -153,13 +150,7 @@ def _as_of(connection: duckdb.DuckDBPyConnection) -> tuple[date, int]:
         row = connection.execute("select max(as_of_date), null from marts.dim_contacts").fetchone()
     if row[0] is None:
         raise ValueError("The published tables hold no contact: nothing to report on.")
-    return row[0], int(row[1] or _project_var("conversion_window_days"))
-
-
-def _project_var(name: str) -> Any:
-    """A var of the dbt project (for a report on tables too empty to carry it)."""
-    project = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))
-    return project["vars"][name]
+    return row[0], int(row[1] or project_vars()["conversion_window_days"])
 
 
 def _headlines(
