@@ -27,15 +27,20 @@ demo: setup
 	fi
 	$(BIN)/funnel run
 
+# sqlfluff compiles the models, and those pivoting on the funnel states read the seeds' tables:
+# it runs on a scratch warehouse holding just the seeds.
+with_seeds = export FUNNEL_HOME=$$(mktemp -d) && \
+	$(BIN)/dbt seed --quiet --profiles-dir . --target-path $$FUNNEL_HOME/target && $(1)
+
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	FUNNEL_HOME=$$(mktemp -d) $(BIN)/sqlfluff lint models tests/dbt
+	$(call with_seeds,$(BIN)/sqlfluff lint models tests/dbt)
 
 format: setup
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
-	FUNNEL_HOME=$$(mktemp -d) $(BIN)/sqlfluff fix models tests/dbt
+	$(call with_seeds,$(BIN)/sqlfluff fix models tests/dbt)
 
 # The report test opens the HTML report in Debian's headless Chromium (driven by playwright,
 # which downloads no browser). Installed once, when missing; CI runs as root.

@@ -27,14 +27,16 @@ states as (
 
 ),
 
-{% set stages = ['prospect', 'lead', 'mql', 'sql', 'opportunity', 'customer'] %}
+{% set stages = funnel_state_names('stage', exclude=['out_of_target']) %}
+{#- the first entry into each state; a disqualification is dated by its latest (below) -#}
+{% set dated_states = funnel_state_names(exclude=['out_of_target', 'disqualified']) %}
 entries_pivoted as (
 
     select
         timeline.contact_id,
         max(timeline.transition_number) as last_transition_number,
         max(case when states.kind = 'stage' then states.state_order end) as highest_stage_order,
-        {% for stage in stages + ['recycled', 'lost'] %}
+        {% for stage in dated_states %}
             min(case when timeline.stage = '{{ stage }}' then timeline.entered_at end) as {{ stage }}_at,
         {% endfor %}
         {% for stage in stages %}
@@ -124,7 +126,7 @@ final as (
 
         -- timestamps
         facts_summarised.identified_at,
-        {% for stage in stages + ['recycled', 'lost'] %}
+        {% for stage in dated_states %}
             entries_pivoted.{{ stage }}_at,
         {% endfor %}
         entries_pivoted.disqualified_at,

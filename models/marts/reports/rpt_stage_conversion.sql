@@ -6,6 +6,8 @@
 -- contacts that have had the whole `conversion_window_days`, so young cohorts are not misread.
 -- Durations leave out skipped stages (an inferred date is the later stage's, not a real step).
 {%- set window_days = var('conversion_window_days') %}
+{#- the stages along the funnel, in order; each step is from one to the next -#}
+{%- set stages = funnel_state_names('stage', exclude=['out_of_target']) %}
 
 with
 
@@ -55,12 +57,10 @@ stages_inferred as (
 
     select
         contact_id,
-        max(case when stage = 'prospect' and is_inferred then 1 else 0 end) = 1 as is_prospect_inferred,
-        max(case when stage = 'lead' and is_inferred then 1 else 0 end) = 1 as is_lead_inferred,
-        max(case when stage = 'mql' and is_inferred then 1 else 0 end) = 1 as is_mql_inferred,
-        max(case when stage = 'sql' and is_inferred then 1 else 0 end) = 1 as is_sql_inferred,
-        max(case when stage = 'opportunity' and is_inferred then 1 else 0 end) = 1 as is_opportunity_inferred,
-        max(case when stage = 'customer' and is_inferred then 1 else 0 end) = 1 as is_customer_inferred
+        {% for stage in stages %}
+            max(case when stage = '{{ stage }}' and is_inferred then 1 else 0 end) = 1 as is_{{ stage }}_inferred
+            {%- if not loop.last %},{% endif %}
+        {% endfor %}
 
     from transitions
     group by contact_id
@@ -81,12 +81,9 @@ contacts_segmented as (
         coalesce(contacts.lead_source, 'unknown') as lead_source,
 
         -- booleans
-        coalesce(stages_inferred.is_prospect_inferred, false) as is_prospect_inferred,
-        coalesce(stages_inferred.is_lead_inferred, false) as is_lead_inferred,
-        coalesce(stages_inferred.is_mql_inferred, false) as is_mql_inferred,
-        coalesce(stages_inferred.is_sql_inferred, false) as is_sql_inferred,
-        coalesce(stages_inferred.is_opportunity_inferred, false) as is_opportunity_inferred,
-        coalesce(stages_inferred.is_customer_inferred, false) as is_customer_inferred,
+        {% for stage in stages %}
+            coalesce(stages_inferred.is_{{ stage }}_inferred, false) as is_{{ stage }}_inferred,
+        {% endfor %}
 
         -- dates
         cast({{ dbt.date_trunc('month', 'contacts.prospect_at') }} as date) as prospect_cohort_month,
@@ -114,10 +111,7 @@ contacts_measured as (
 
     select
         *,
-        {% for earlier, later in [
-            ('prospect', 'lead'), ('lead', 'mql'), ('mql', 'sql'),
-            ('sql', 'opportunity'), ('opportunity', 'customer')
-        ] %}
+        {% for earlier, later in zip(stages[:-1], stages[1:]) %}
             case
                 when not is_{{ earlier }}_inferred and not is_{{ later }}_inferred
                     then {{ days_between(earlier ~ '_at', later ~ '_at') }}
