@@ -9,9 +9,11 @@ from itertools import pairwise
 import pytest
 from pipeline_run import AS_OF, FUNNEL, Run
 
+from orchestration.vocabulary import funnel_stages
+
 pytestmark = pytest.mark.e2e
 
-STAGES = ["prospect", "lead", "mql", "sql", "opportunity", "customer"]
+STAGES = funnel_stages()
 
 
 def test_funnel_run_succeeds_and_prints_the_summary(run: Run) -> None:

@@ -30,6 +30,7 @@ from hypothesis import strategies as st
 from orchestration.contract import ENTITIES
 from orchestration.loading import load_entity
 from orchestration.settings import PROJECT_DIR
+from orchestration.vocabulary import funnel_stages
 
 DBT = str(Path(sys.executable).parent / "dbt")
 
@@ -42,7 +43,7 @@ AS_OF = date(2025, 12, 31)
 # The public tables the properties read, and the selector that builds exactly them (and their
 # parents, seeds included): a full `dbt build` would also run every data test, far slower.
 MART_SELECTOR = "+dim_contacts +fct_funnel_transitions +fct_funnel_daily"
-STAGES = ("prospect", "lead", "mql", "sql", "opportunity", "customer")
+STAGES = funnel_stages()
 
 # --- Facts ------------------------------------------------------------------------------------
 

@@ -289,7 +289,7 @@ def test_facts_dated_after_a_day_never_change_the_funnel_as_of_that_day(
 
 def test_the_streams_hold_what_the_properties_need(builder: MartsBuilder) -> None:
     """The properties are only as good as their streams: the random streams they see must hold
-    ties, contacts inside and outside the ICP, and contacts reaching MQL, SQL and customer.
+    ties, contacts inside and outside the ICP, and contacts reaching every stage.
     (Those streams are built already when this runs after the properties.)"""
     streams = _the_streams_of_one_stream_properties()
     assert len(streams) == few_examples.max_examples
@@ -297,7 +297,7 @@ def test_the_streams_hold_what_the_properties_need(builder: MartsBuilder) -> Non
     assert all(e.occurred_at.date() < AS_OF for stream in streams for e in stream.events)
     contacts = [row for stream in streams for row in builder.build(stream).dim_contacts.dicts()]
     assert {True, False} <= {row["is_icp"] for row in contacts}
-    for stage in ("mql", "sql", "customer"):
+    for stage in STAGES:
         assert any(row[f"{stage}_at"] is not None for row in contacts), stage
 
 

@@ -6,7 +6,7 @@
 --   when the instant carries its fact, else inferred (a skipped stage takes the date of the
 --   later stage, so counts from lead upward stay monotone);
 -- - the state the contact ends the instant in, when it is not the last of those: a side state
---   (recycled, disqualified, lost) or a re-entry (an MQL again, an SQL after a disqualification).
+--   (`funnel_states` seed) or a re-entry (an MQL again, an SQL after a disqualification).
 -- Each entry records the state it left and when the contact left it (the next entry).
 with
 

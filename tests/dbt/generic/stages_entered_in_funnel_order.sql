@@ -1,11 +1,13 @@
 {#
-    Along the funnel, each entity enters the stages in order: for every pair of stages listed in
-    funnel order, the earlier one was not first entered after the later one. For a long table of
+    Along the funnel, each entity enters the stages in order: for every pair of stages of the
+    `funnel_states` seed, the earlier one was not first entered after the later one. For a long table of
     transitions (one row per entity and entry), such as fct_funnel_transitions: a stage entered
-    again later (an SQL after a lost opportunity) does not count. Stages not in the list (side
-    states) are ignored. Returns one row per entity out of order.
+    again later (an SQL after a lost opportunity) does not count; side states and out_of_target
+    (left and entered again as the fit changes) are ignored. Returns one row per entity out of order.
 #}
-{% test stages_entered_in_funnel_order(model, entity_column, stage_column, date_column, stages) %}
+{% test stages_entered_in_funnel_order(model, entity_column, stage_column, date_column) %}
+
+{%- set stages = funnel_state_names('stage', exclude=['out_of_target']) %}
 
 with
 
