@@ -17,14 +17,6 @@ import duckdb
 from orchestration.vocabulary import funnel_stages, project_vars
 
 STAGES = funnel_stages()
-PLURAL = {
-    "prospect": "prospects",
-    "lead": "leads",
-    "mql": "mqls",
-    "sql": "sqls",
-    "opportunity": "opportunities",
-    "customer": "customers",
-}
 # The steps of the funnel, each from a stage to the next.
 STEPS = tuple(pairwise(STAGES))
 SEGMENTS = ("icp_fit_grade", "employee_band", "industry", "country")
@@ -33,12 +25,17 @@ TOP_SEGMENT_VALUES = 8  # industries and countries shown: the ones with the most
 MIN_CONTACTS_FOR_A_READING = 10  # a rate over fewer contacts is not commented on
 
 
+def plural(stage: str) -> str:
+    """The name of `rpt_stage_conversion`'s count of a stage: `leads`, `opportunities`."""
+    return stage[:-1] + "ies" if stage.endswith("y") else stage + "s"
+
+
 def step_name(step: tuple[str, str]) -> str:
     return f"{step[0]}_to_{step[1]}"
 
 
 def elapsed_column(step: tuple[str, str]) -> str:
-    return f"{PLURAL[step[0]]}_window_elapsed"
+    return f"{plural(step[0])}_window_elapsed"
 
 
 def in_window_column(step: tuple[str, str]) -> str:
@@ -185,7 +182,7 @@ def _headlines(
 
 
 def _funnel(connection: duckdb.DuckDBPyConnection) -> tuple[dict[str, int], dict]:
-    sums = ", ".join(f"cast(coalesce(sum({PLURAL[stage]}), 0) as bigint)" for stage in STAGES)
+    sums = ", ".join(f"cast(coalesce(sum({plural(stage)}), 0) as bigint)" for stage in STAGES)
     values = connection.execute(
         f"select {sums}, cast(coalesce(sum(prospects_converted_to_lead), 0) as bigint)"
         " from marts.rpt_stage_conversion"
