@@ -76,9 +76,11 @@ def test_chosen_subsets_of_states_hold_only_states() -> None:
     assert set(READING_STAGES) <= set(funnel_stages())
 
 
-# Where a model names one state: compared with a state column, or left out of a pivot
-# (`funnel_state_names(exclude=[...])`).
-STATE_COMPARED = re.compile(r"\b(?:stage|state)\s*(?:=|!=|<>)\s*'(\w+)'")
+# Where a model names one state: compared with a state column, given to a macro
+# (`funnel_state_order('sql')`), or left out of a pivot (`funnel_state_names(exclude=[...])`).
+STATE_COMPARED = re.compile(
+    r"\b(?:stage|state)\s*(?:=|!=|<>)\s*'(\w+)'|funnel_state_order\('(\w+)'\)"
+)
 STATE_EXCLUDED = re.compile(r"exclude=\[([^\]]*)\]")
 # The state machine: every literal its `case` expressions give (`then 'mql'`) is a state.
 STATE_MACHINE = ("int_contact_states_folded", "int_contact_stage_timeline")
@@ -94,7 +96,7 @@ def _sql(name: str) -> str:
 @pytest.mark.parametrize("model", MODELS + SUITES, ids=lambda p: p.stem)
 def test_every_state_a_model_or_suite_names_is_in_the_seed(model: Path) -> None:
     sql = model.read_text(encoding="utf-8")
-    named = set(STATE_COMPARED.findall(sql))
+    named = {name for names in STATE_COMPARED.findall(sql) for name in names if name}
     for names in STATE_EXCLUDED.findall(sql):
         named.update(re.findall(r"'(\w+)'", names))
     if model.stem in STATE_MACHINE:

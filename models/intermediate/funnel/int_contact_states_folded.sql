@@ -88,8 +88,8 @@ crossings_and_levels as (
         is_mql_score and has_shown_interest and icp_fit_score >= {{ var('mql_min_fit_score') }}
             as is_mql_entry_point,
         greatest(
-            case when has_sql_qualification then 4 else 0 end,
-            case when opportunities_opened > 0 then 5 else 0 end
+            case when has_sql_qualification then {{ funnel_state_order('sql') }} else 0 end,
+            case when opportunities_opened > 0 then {{ funnel_state_order('opportunity') }} else 0 end
         ) as sales_level,
         opportunities_lost > 0 and open_opportunities = 0 and not has_won as is_last_opportunity_lost
 
@@ -173,8 +173,8 @@ states_decided as (
         end as marketing_state,
         case
             when has_won then 'customer'
-            when sales_level_since_setback = 5 then 'opportunity'
-            when sales_level_since_setback = 4 then 'sql'
+            when sales_level_since_setback = {{ funnel_state_order('opportunity') }} then 'opportunity'
+            when sales_level_since_setback = {{ funnel_state_order('sql') }} then 'sql'
             when loss_number > 0 then 'lost'
             when disqualification_number > 0 then 'disqualified'
         end as sales_state

@@ -118,7 +118,7 @@ final as (
     left join bands
         on
             companies_scored.icp_fit_score >= bands.min_score
-            and companies_scored.icp_fit_score < bands.max_score
+            and (companies_scored.icp_fit_score < bands.max_score or bands.max_score is null)
 
 )
 

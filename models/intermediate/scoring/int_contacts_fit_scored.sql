@@ -146,7 +146,7 @@ final as (
     left join bands
         on
             periods_scored.icp_fit_score >= bands.min_score
-            and periods_scored.icp_fit_score < bands.max_score
+            and (periods_scored.icp_fit_score < bands.max_score or bands.max_score is null)
 
 )
 

@@ -1,4 +1,5 @@
--- The ICP grade bands of the `icp_grade_bands` seed as score ranges [min_score, max_score).
+-- The ICP grade bands of the `icp_grade_bands` seed as score ranges [min_score, max_score); the
+-- top band has no upper bound (null max_score).
 with
 
 bands as (
@@ -12,7 +13,7 @@ final as (
     select
         grade,
         min_score,
-        coalesce(lead(min_score) over (order by min_score), 1000000) as max_score,
+        lead(min_score) over (order by min_score) as max_score,
         is_icp
 
     from bands
