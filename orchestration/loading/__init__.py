@@ -45,7 +45,7 @@ from orchestration.loading.discovery import (
     unsupported_files,
 )
 from orchestration.loading.forgetting import forget_file
-from orchestration.loading.load import load_entity, new_load_id
+from orchestration.loading.load import load_entity
 from orchestration.loading.outcomes import FileLoad, FileRejected, LoadResult
 from orchestration.loading.reconciliation import Mismatch, reconcile
 from orchestration.loading.tables import (
@@ -53,7 +53,6 @@ from orchestration.loading.tables import (
     QUARANTINE_TABLE,
     RAW_SCHEMA,
     connect,
-    ensure_load_tables,
     table_exists,
 )
 
@@ -66,11 +65,9 @@ __all__ = [
     "LoadResult",
     "Mismatch",
     "connect",
-    "ensure_load_tables",
     "forget_file",
     "landing_files",
     "load_entity",
-    "new_load_id",
     "reconcile",
     "table_exists",
     "unknown_landing_entries",
