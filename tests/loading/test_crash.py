@@ -3,21 +3,19 @@ it with nothing duplicated or lost."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from loading_builders import EVENT_HEADER, Landing, csv_text, event_row
 
-from orchestration.loading import MANIFEST_TABLE, PAUSE_ENV, QUARANTINE_TABLE, load_entity
+from orchestration.loading import MANIFEST_TABLE, QUARANTINE_TABLE, load_entity
 
 BIG_ROWS = 200_000
-LOAD = (
-    "import sys; from pathlib import Path; from orchestration.loading import load_entity;"
-    " load_entity(Path(sys.argv[1]), Path(sys.argv[2]), 'engagement_events')"
-)
+# Loads in a process of its own and waits to be killed inside the transaction of a chosen file.
+CRASH_LOADER = Path(__file__).with_name("crash_loader.py")
 
 
 def _big_file() -> str:
@@ -31,8 +29,15 @@ def test_a_killed_load_is_completed_by_the_next_run(landing: Landing) -> None:
     landing.write("engagement_events", "b_big.csv", _big_file())
     marker = landing.warehouse.parent / "loading.paused"
     process = subprocess.Popen(
-        [sys.executable, "-c", LOAD, str(landing.warehouse), str(landing.dir)],
-        env={**os.environ, PAUSE_ENV: "b_big.csv"},
+        [
+            sys.executable,
+            str(CRASH_LOADER),
+            str(landing.warehouse),
+            str(landing.dir),
+            "engagement_events",
+            "b_big.csv",
+            str(marker),
+        ]
     )
     try:
         deadline = time.monotonic() + 60

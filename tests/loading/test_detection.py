@@ -7,20 +7,11 @@ import codecs
 import pytest
 
 from orchestration.contract import CONTACTS, ENGAGEMENT_EVENTS
-from orchestration.loading import (
-    BROKEN_QUOTING,
-    WRONG_FIELD_COUNT,
-    BrokenRecord,
-    CsvDialect,
-    FileRejected,
-    LineCounter,
-    Record,
-    detect_encoding,
-    map_columns,
-    normalize_column_name,
-    sniff_dialect,
-    split_records,
-)
+from orchestration.loading import FileRejected
+from orchestration.loading.columns import map_columns, normalize_column_name
+from orchestration.loading.csv_records import BrokenRecord, Record, split_records
+from orchestration.loading.sniffing import CsvDialect, LineCounter, detect_encoding, sniff_dialect
+from orchestration.loading.tables import BROKEN_QUOTING, WRONG_FIELD_COUNT
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import csv
 import re
 
 from orchestration import contract
-from orchestration.loading import FALSE_WORDS, TRUE_WORDS
+from orchestration.loading.casting import FALSE_WORDS, TRUE_WORDS
 from orchestration.settings import PROJECT_DIR
 from orchestration.synthetic import SYNONYMS
 
