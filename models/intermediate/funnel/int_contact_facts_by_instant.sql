@@ -3,13 +3,18 @@
 -- threshold between two instants, unsubscribing, hard bounces), sales activities (qualifying,
 -- disqualifying), opportunities (created, won, lost) and changes of its fit. Facts at one instant
 -- are one row: the fold in int_contact_states_folded applies them together, so nothing depends
--- on ids.
+-- on ids. Each instant carries the ICP fit valid then.
 -- A contact's life starts when it is first known (int_contact_ids_mapped: its `created_at`, else
 -- its first fact, else its first update, else its first load). What happened before - events
 -- tracked before the CRM record was made - is applied at that instant: the interest shown, and
 -- the engagement score of the last earlier instant decayed to it; earlier sales facts count at
 -- it too. So a record created after a day never changes that day.
 {%- set half_life = var('engagement_half_life_days') %}
+{%- set fact_booleans = [
+    'is_identification', 'is_fit_change', 'has_interest_signal', 'has_high_intent', 'is_qualified_lead_score',
+    'is_mql_score', 'is_below_recycle_score', 'has_unsubscribed', 'has_hard_bounced',
+    'has_sql_qualification', 'has_disqualification', 'has_won_date_inferred'
+] %}
 
 with
 
@@ -42,14 +47,16 @@ opportunities as (
 
 ),
 
-fit_periods as (
+fit as (
 
     select
         contact_id,
-        valid_from_at
+        icp_fit_score,
+        is_icp,
+        valid_from_at,
+        valid_to_at
 
     from {{ ref('int_contacts_fit_scored') }}
-    where valid_from_at is not null
 
 ),
 
@@ -258,22 +265,22 @@ facts as (
 
     -- the contact's ICP fit or segment changed (a new version, a new record, time since funding)
     select
-        fit_periods.contact_id,
-        fit_periods.valid_from_at as occurred_at,
+        fit.contact_id,
+        fit.valid_from_at as occurred_at,
         false as is_identification,
         true as is_fit_change,
         {{ columns_with_defaults(fact_columns, {}) }}
 
-    from fit_periods
+    from fit
     inner join contacts
-        on fit_periods.contact_id = contacts.contact_id
+        on fit.contact_id = contacts.contact_id
     where
-        fit_periods.valid_from_at > contacts.identified_at
-        and fit_periods.valid_from_at < {{ as_of_at() }}
+        fit.valid_from_at > contacts.identified_at
+        and fit.valid_from_at < {{ as_of_at() }}
 
 ),
 
-final as (
+instants as (
 
     select
         -- ids
@@ -289,11 +296,7 @@ final as (
         cast(sum(opportunities_lost) as integer) as opportunities_lost,
 
         -- booleans
-        {% for column in [
-            'is_identification', 'is_fit_change', 'has_interest_signal', 'has_high_intent', 'is_qualified_lead_score',
-            'is_mql_score', 'is_below_recycle_score', 'has_unsubscribed', 'has_hard_bounced',
-            'has_sql_qualification', 'has_disqualification', 'has_won_date_inferred'
-        ] %}
+        {% for column in fact_booleans %}
             max(case when {{ column }} then 1 else 0 end) = 1 as {{ column }},
         {% endfor %}
 
@@ -302,6 +305,40 @@ final as (
 
     from facts
     group by contact_id, occurred_at
+
+),
+
+-- each instant with the ICP fit valid then
+final as (
+
+    select
+        -- ids
+        instants.contact_id,
+
+        -- strings
+        instants.disqualification_reason,
+
+        -- numerics
+        instants.score_after_instant,
+        instants.opportunities_opened,
+        instants.opportunities_won,
+        instants.opportunities_lost,
+        fit.icp_fit_score,
+
+        -- booleans
+        {% for column in fact_booleans %}
+            instants.{{ column }},
+        {% endfor %}
+        fit.is_icp,
+
+        -- timestamps
+        instants.occurred_at
+
+    from instants
+    inner join fit
+        on
+            instants.contact_id = fit.contact_id
+            and {{ in_period('instants.occurred_at', 'fit.valid_from_at', 'fit.valid_to_at') }}
 
 )
 

@@ -5,8 +5,8 @@
 --
 -- The rules (states in the `funnel_states` seed):
 -- - Marketing, until sales takes over: an identified contact is a `prospect` when it is in the
---   ICP and `out_of_target` when not, by its fit at each instant (int_contacts_fit_scored's
---   periods), so it moves between the two as its fit does; its first interest signal makes a
+--   ICP and `out_of_target` when not, by its fit at each instant (the fit valid then, which
+--   int_contact_facts_by_instant carries), so it moves between the two as its fit does; its first interest signal makes a
 --   `lead`; an MQL entry
 --   point (score, interactions and fit at the MQL thresholds, after interest) makes an `mql`;
 --   the score falling below `recycle_score` makes an MQL `recycled`, and the next MQL entry
@@ -28,19 +28,6 @@ facts as (
 
 ),
 
-fit as (
-
-    select
-        contact_id,
-        icp_fit_score,
-        is_icp,
-        valid_from_at,
-        valid_to_at
-
-    from {{ ref('int_contacts_fit_scored') }}
-
-),
-
 states as (
 
     select
@@ -56,8 +43,6 @@ facts_accumulated as (
 
     select
         facts.*,
-        fit.is_icp,
-        fit.icp_fit_score,
         max(case when facts.has_interest_signal then 1 else 0 end) over by_contact_so_far = 1
             as has_shown_interest,
         sum(case when facts.has_disqualification then 1 else 0 end) over by_contact_so_far
@@ -67,14 +52,9 @@ facts_accumulated as (
             over by_contact_so_far as open_opportunities
 
     from facts
-    -- the fit valid at the instant
-    inner join fit
-        on
-            facts.contact_id = fit.contact_id
-            and {{ in_period('facts.occurred_at', 'fit.valid_from_at', 'fit.valid_to_at') }}
     window by_contact_so_far as (
-        partition by facts.contact_id
-        order by facts.occurred_at
+        partition by contact_id
+        order by occurred_at
         rows between unbounded preceding and current row
     )
 
