@@ -257,8 +257,7 @@ def _dag_children(manifest: dict, unique_id: str) -> set[str]:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="rpt_b2b_base_quality reads 11 parents (being split per entity); dim_companies reads "
-    "exactly 7 (2 seeds, 5 intermediate models) and is not covered by that split",
+    reason="rpt_b2b_base_quality reads 11 parents (being split per entity)",
 )
 def test_no_model_reads_too_many_parents(dbt_manifest: dict) -> None:
     """fct_too_many_joins: a model referencing 7 or more distinct models, seeds or sources does
@@ -400,3 +399,22 @@ def test_no_two_sources_name_the_same_relation(dbt_manifest: dict) -> None:
         names.setdefault(relation, []).append(f"{s['source_name']}.{s['name']}")
     duplicated = {relation: found for relation, found in names.items() if len(found) > 1}
     assert not duplicated, duplicated
+
+
+def test_no_model_rejoins_an_upstream_concept(dbt_manifest: dict) -> None:
+    """fct_rejoining_of_upstream_concepts: when A feeds B, B feeds only C, and C also reads A
+    directly, B's logic belongs in C or A's columns should come through B."""
+    children: dict[str, set[str]] = {}
+    for child, parents in dbt_manifest["parent_map"].items():
+        if child.startswith(("model.", "seed.", "snapshot.")):
+            for parent in parents:
+                children.setdefault(parent, set()).add(child)
+    rejoins = [
+        (a, b, c)
+        for b, b_children in children.items()
+        if b.startswith("model.") and len(b_children) == 1
+        for c in b_children
+        for a in dbt_manifest["parent_map"][b]
+        if a in dbt_manifest["parent_map"][c]
+    ]
+    assert not rejoins, f"parent -> child -> grandchild also read directly: {rejoins}"
