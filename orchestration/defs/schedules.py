@@ -1,4 +1,5 @@
-"""The job that runs everything, its daily schedule, and the sensor on new landing files."""
+"""The job that runs everything, its run configuration (as-of day, report language), its daily
+schedule, and the sensor on new landing files."""
 
 import hashlib
 from collections.abc import Mapping
