@@ -78,11 +78,12 @@ def _execute(
     prepare_manifest()
     from dagster import AssetSelection, DagsterInstance
 
-    from orchestration.definitions import defs
-    from orchestration.raw_assets import RAW_GROUP
-    from orchestration.schedules import run_config_as_of
+    from orchestration.defs.definitions import defs
+    from orchestration.defs.raw_assets import RAW_GROUP
+    from orchestration.defs.schedules import run_config_as_of
 
-    job = defs.resolve_job_def("funnel_job")
+    definitions = defs()
+    job = definitions.resolve_job_def("funnel_job")
     selection = AssetSelection.groups(RAW_GROUP) if raw_only else None
     with DagsterInstance.get() as instance:
         return job.execute_in_process(
@@ -92,14 +93,15 @@ def _execute(
             },
             instance=instance,
             raise_on_error=False,
-            asset_selection=list(selection.resolve(defs.resolve_asset_graph()))
+            asset_selection=list(selection.resolve(definitions.resolve_asset_graph()))
             if selection
             else None,
         )
 
 
 def _report_failure(result) -> None:
-    from orchestration.quality import failed_check_lines, run_as_of
+    from orchestration.defs.schedules import run_as_of
+    from orchestration.quality.failures import failed_check_lines
 
     print("\nThe run failed:", file=sys.stderr)
     for event in result.all_events:
@@ -169,11 +171,11 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def cmd_ui(args: argparse.Namespace) -> int:
     _use_home(args.home)
+    # No module given: `dagster dev` reads pyproject.toml's [tool.dagster] (in PROJECT_DIR), which
+    # names the code location and its module.
     command = [
         str(Path(sys.executable).parent / "dagster"),
         "dev",
-        "-m",
-        "orchestration.definitions",
         "--host",
         "127.0.0.1",
         "--port",

@@ -43,3 +43,13 @@ def manifest_is_stale(
         if any(f.is_file() and f.stat().st_mtime > parsed_at for f in files):
             return True
     return False
+
+
+def prepare_manifest_if_needed() -> None:
+    """Parse the project when its manifest may not match the SQL on disk, before the dbt assets
+    are built from it."""
+    # `dagster dev` re-parses on load; `funnel` parses before loading; elsewhere parse when the
+    # manifest is missing or older than the project's files.
+    dbt_project.prepare_if_dev()
+    if manifest_is_stale():
+        prepare_manifest()

@@ -8,9 +8,7 @@ opens `serving.duckdb` gets either the old file or the new one, never a mix; a r
 the old file open keeps reading it (the rename only unlinks the name, the inode lives on until
 the reader closes), and it never blocks the pipeline: nothing ever writes to the published file.
 
-Gating: the asset depends on every public table's asset. When a blocking check upstream fails
-(a dbt test with severity error fails the dbt step; a separate blocking asset check skips its
-downstream), Dagster does not run this asset, and the previous publication stays in place.
+The Dagster asset that publishes after every run is in `orchestration/defs/published.py`.
 """
 
 import json
@@ -22,22 +20,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
-from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
-from orchestration.dbt_assets import funnel_dbt_assets
 from orchestration.dbt_project import dbt_project
-from orchestration.resources import FunnelHomeResource
 
-SERVING_GROUP = "serving"
-PUBLISHED_KEY = AssetKey(["serving", "published"])
 PUBLIC_SCHEMA = "marts"
 PUBLICATION_TABLE = "main.published_tables"
-
-# Every public table: the dbt models of schema `marts` (dim_, fct_, rpt_), as Dagster assets.
-PUBLIC_TABLE_KEYS: list[AssetKey] = sorted(
-    (key for key in funnel_dbt_assets.keys if key.path[0] == PUBLIC_SCHEMA),
-    key=lambda key: key.to_user_string(),
-)
 
 
 @dataclass(frozen=True)
@@ -191,38 +178,3 @@ def publish(
     finally:
         remove_leftovers(serving)
     return Publication(serving, row_counts, dropped, published_at)
-
-
-@asset(
-    key=PUBLISHED_KEY,
-    group_name=SERVING_GROUP,
-    deps=PUBLIC_TABLE_KEYS,
-    kinds={"duckdb"},
-    description=(
-        "The public tables copied to FUNNEL_HOME/serving.duckdb for BI, without personal"
-        " identifiers, swapped in atomically after the checks upstream passed."
-    ),
-)
-def published(context: AssetExecutionContext, funnel_home: FunnelHomeResource) -> MaterializeResult:
-    paths = funnel_home.paths
-    tables = [key.path[-1] for key in PUBLIC_TABLE_KEYS]
-    publication = publish(
-        paths.warehouse,
-        paths.serving,
-        tables,
-        run_id=context.run.run_id,
-        docs=public_table_docs(),
-    )
-    context.log.info(f"Published {len(tables)} tables to {publication.path}")
-    return MaterializeResult(
-        metadata={
-            "path": MetadataValue.path(str(publication.path)),
-            "rows": MetadataValue.json(publication.row_counts),
-            "personal_columns_left_out": MetadataValue.json(
-                {table: cols for table, cols in publication.dropped_columns.items() if cols}
-            ),
-            "read_only_url": MetadataValue.text(
-                f"duckdb:///{publication.path}?access_mode=read_only"
-            ),
-        }
-    )

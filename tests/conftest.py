@@ -29,6 +29,16 @@ def dbt_manifest(tmp_path_factory: pytest.TempPathFactory) -> dict:
     return json.loads((target / "manifest.json").read_text())
 
 
+@pytest.fixture(scope="session")
+def project_manifest() -> Path:
+    """The project's own target/manifest.json, parsed again when stale: the publication reads the
+    public tables' dbt docs there, and the code location builds its assets from it."""
+    from orchestration.dbt_project import dbt_project, prepare_manifest_if_needed
+
+    prepare_manifest_if_needed()
+    return dbt_project.manifest_path
+
+
 @pytest.fixture
 def funnel_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A fresh FUNNEL_HOME (and DAGSTER_HOME inside it) for one test."""

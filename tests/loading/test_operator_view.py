@@ -8,14 +8,14 @@ from dagster import materialize
 from loading_builders import EVENT_HEADER, csv_text, event_row
 
 from orchestration.contract import ENGAGEMENT_EVENTS
-from orchestration.load_status import print_load_status
-from orchestration.loading import connect
-from orchestration.raw_assets import (
+from orchestration.defs.raw_assets import (
     RECONCILIATION_CHECK,
     build_raw_asset,
     build_reconciliation_check,
 )
-from orchestration.resources import FunnelHomeResource
+from orchestration.defs.resources import FunnelHomeResource
+from orchestration.load_status import print_load_status
+from orchestration.loading import connect
 from orchestration.settings import FunnelPaths
 
 

@@ -67,9 +67,13 @@ def test_ui_serves_the_code_location_on_localhost(tmp_path: Path) -> None:
         start_new_session=True,
     )
     query = json.dumps(
-        {"query": "{ workspaceOrError { ... on Workspace { locationEntries { loadStatus } } } }"}
+        {
+            "query": "{ workspaceOrError { ... on Workspace { locationEntries {"
+            " name loadStatus locationOrLoadError { __typename } } } } }"
+        }
     ).encode()
     statuses: list[str] = []
+    entries: list[dict] = []
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and statuses != ["LOADED"]:
@@ -89,3 +93,7 @@ def test_ui_serves_the_code_location_on_localhost(tmp_path: Path) -> None:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
     assert statuses == ["LOADED"]
+    # the location named in pyproject.toml, and its definitions built without an error
+    assert [(e["name"], e["locationOrLoadError"]["__typename"]) for e in entries] == [
+        ("b2b_funnel", "RepositoryLocation")
+    ]

@@ -8,17 +8,47 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from orchestration.settings import PROJECT_DIR
+
 SNAPSHOT = Path(__file__).parent / "snapshots" / "definitions.json"
+
+# Imports every module of the package in a fresh interpreter, with an audit hook that records any
+# process started and any dbt manifest opened, and prints them. Dagster and dagster-dbt are
+# imported before the hook: their own import-time work (dagster runs `file` on the interpreter to
+# learn its word size) is not the code location's.
+IMPORT_EVERY_MODULE = """
+import importlib, pkgutil, sys
+
+import dagster, dagster_dbt
+
+seen = []
+
+def audit(event, args):
+    if event in {"subprocess.Popen", "os.system", "os.posix_spawn", "os.exec", "os.fork"}:
+        seen.append(f"{event} {args[:2]!r}")
+    elif event == "open" and str(args[0]).endswith("manifest.json"):
+        seen.append(f"open {args[0]}")
+
+sys.addaudithook(audit)
+import orchestration
+
+for module in pkgutil.walk_packages(orchestration.__path__, "orchestration."):
+    importlib.import_module(module.name)
+print("\\n".join(seen))
+"""
 
 
 def _graph_snapshot() -> dict:
-    from orchestration.definitions import defs
+    from orchestration.defs.definitions import defs
 
-    graph = defs.resolve_asset_graph()
+    definitions = defs()
+    graph = definitions.resolve_asset_graph()
     assets = {}
     for key in sorted(graph.get_all_asset_keys(), key=lambda k: k.to_user_string()):
         node = graph.get(key)
@@ -31,12 +61,12 @@ def _graph_snapshot() -> dict:
         "checks": sorted(
             f"{check.asset_key.to_user_string()}:{check.name}" for check in graph.asset_check_keys
         ),
-        "jobs": sorted(job.name for job in defs.resolve_all_job_defs()),
+        "jobs": sorted(job.name for job in definitions.resolve_all_job_defs()),
         "schedules": sorted(
             f"{s.name} {s.cron_schedule} {s.execution_timezone}"
-            for s in defs.get_repository_def().schedule_defs
+            for s in definitions.get_repository_def().schedule_defs
         ),
-        "sensors": sorted(s.name for s in defs.get_repository_def().sensor_defs),
+        "sensors": sorted(s.name for s in definitions.get_repository_def().sensor_defs),
     }
 
 
@@ -47,6 +77,20 @@ def test_definitions_match_the_snapshot() -> None:
         SNAPSHOT.write_text(json.dumps(snapshot, indent=2) + "\n")
     expected = json.loads(SNAPSHOT.read_text())
     assert snapshot == expected, "the Dagster graph changed: review it, then UPDATE_SNAPSHOTS=1"
+
+
+def test_importing_the_code_location_parses_nothing() -> None:
+    """The definitions are built when Dagster (or `funnel run`) calls `defs`: importing any module,
+    the code location's included, starts no `dbt parse` and reads no manifest."""
+    result = subprocess.run(
+        [sys.executable, "-c", IMPORT_EVERY_MODULE],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip() == "", f"work done at import:\n{result.stdout}"
 
 
 def test_every_dbt_source_is_fed_by_its_raw_load_asset() -> None:
@@ -64,7 +108,7 @@ def test_every_dbt_source_is_fed_by_its_raw_load_asset() -> None:
     [(None, {"as_of": None}), ("2025-06-30", {"as_of": "2025-06-30"})],
 )
 def test_build_args_pass_as_of_to_dbt(as_of, expected) -> None:
-    from orchestration.dbt_assets import build_args
+    from orchestration.defs.dbt_assets import build_args
 
     args = build_args(as_of)
     assert args[0] == "build"
@@ -72,7 +116,7 @@ def test_build_args_pass_as_of_to_dbt(as_of, expected) -> None:
 
 
 def test_build_args_refuse_a_day_that_is_not_one() -> None:
-    from orchestration.dbt_assets import build_args
+    from orchestration.defs.dbt_assets import build_args
 
     with pytest.raises(ValueError):
         build_args("2025-02-30")
@@ -83,7 +127,7 @@ def test_schedule_computes_the_funnel_as_of_the_previous_day() -> None:
 
     from dagster import build_schedule_context
 
-    from orchestration.schedules import DBT_OP_NAME, daily_funnel_schedule
+    from orchestration.defs.schedules import DBT_OP_NAME, daily_funnel_schedule
 
     context = build_schedule_context(scheduled_execution_time=datetime(2026, 3, 1, 6, tzinfo=UTC))
     request = daily_funnel_schedule(context)
@@ -93,7 +137,7 @@ def test_schedule_computes_the_funnel_as_of_the_previous_day() -> None:
 def test_sensor_requests_a_run_only_when_landing_files_change(funnel_home: Path) -> None:
     from dagster import RunRequest, SkipReason, build_sensor_context
 
-    from orchestration.schedules import landing_files_sensor
+    from orchestration.defs.schedules import landing_files_sensor
 
     assert isinstance(landing_files_sensor(build_sensor_context()), SkipReason)
 

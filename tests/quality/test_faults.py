@@ -16,14 +16,10 @@ import duckdb
 import pytest
 from quality_base import AS_OF, CleanBase
 
-from orchestration.quality import (
-    BLOCKING_SEVERITY,
-    CHECK_NAME,
-    SuiteOutcome,
-    check_result,
-    load_suites,
-    validate_suites,
-)
+from orchestration.defs.quality_checks import check_result
+from orchestration.quality.gx_runner import validate_suites
+from orchestration.quality.outcomes import SuiteOutcome
+from orchestration.quality.suites import BLOCKING_SEVERITY, CHECK_NAME, load_suites
 
 pytestmark = pytest.mark.slow
 

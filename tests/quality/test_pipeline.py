@@ -11,7 +11,7 @@ import pytest
 from dagster import AssetKey, DagsterEventType, DagsterInstance
 from quality_base import CleanBase
 
-from orchestration.quality import CHECK_NAME, load_suites
+from orchestration.quality.suites import CHECK_NAME, load_suites
 
 pytestmark = pytest.mark.e2e
 
@@ -71,9 +71,9 @@ def test_data_docs_and_the_scorecard_are_built(clean_base: CleanBase) -> None:
 
 
 def _publish_asset_defined() -> bool:
-    from orchestration.definitions import defs
+    from orchestration.defs.definitions import defs
 
-    return AssetKey(["serving", "published"]) in defs.resolve_asset_graph().get_all_asset_keys()
+    return AssetKey(["serving", "published"]) in defs().resolve_asset_graph().get_all_asset_keys()
 
 
 @pytest.fixture(scope="module")

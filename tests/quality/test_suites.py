@@ -8,14 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.quality import (
-    CHECK_NAME,
-    failed_check_lines,
-    failing_rows_sql,
-    load_suites,
-    row_count_bounds,
-    run_as_of,
-)
+from orchestration.defs.schedules import run_as_of
+from orchestration.quality.failing_rows import failing_rows_sql
+from orchestration.quality.failures import failed_check_lines
+from orchestration.quality.parameters import row_count_bounds
+from orchestration.quality.suites import CHECK_NAME, load_suites
 
 # Expectations that run as SQL on DuckDB here (STACK.md): regex and LIKE ones do not, so they
 # are written as unexpected_rows_expectation with regexp_full_match.
@@ -49,9 +46,9 @@ def test_suites_run_on_sql_and_say_their_severity(suite) -> None:
 
 
 def test_the_checks_are_in_the_definitions() -> None:
-    from orchestration.definitions import defs
+    from orchestration.defs.definitions import defs
 
-    graph = defs.resolve_asset_graph()
+    graph = defs().resolve_asset_graph()
     keys = {(k.asset_key.to_user_string(), k.name) for k in graph.asset_check_keys}
     for suite in load_suites():
         assert (suite.asset_key.to_user_string(), CHECK_NAME) in keys
@@ -72,7 +69,7 @@ def test_row_count_bounds_allow_growth_and_a_tolerated_drop() -> None:
 
 
 def test_the_as_of_day_comes_from_the_dbt_op_config() -> None:
-    from orchestration.schedules import run_config_as_of
+    from orchestration.defs.schedules import run_config_as_of
 
     assert run_as_of(run_config_as_of("2025-03-31")) == date(2025, 3, 31)
     before = datetime.now(UTC).date()

@@ -76,7 +76,7 @@ class Built:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
+def built(tmp_path_factory: pytest.TempPathFactory, project_manifest: Path) -> Built:
     home = tmp_path_factory.mktemp("funnel_home")
     generate(home / "landing", contacts=600, seed=5, end_date=AS_OF, progress=False)
     env = {**os.environ, "FUNNEL_HOME": str(home), "DAGSTER_HOME": str(home / "dagster")}

@@ -6,6 +6,7 @@ seconds; test_serving_e2e.py runs the real `funnel run` with a reader alongside.
 
 from __future__ import annotations
 
+import functools
 import json
 import subprocess
 import sys
@@ -29,15 +30,13 @@ from dagster import (
     multi_asset_check,
 )
 
-from orchestration.publishing import (
-    PUBLIC_TABLE_KEYS,
-    PUBLISHED_KEY,
-    TableDocs,
-    public_table_docs,
-    publish,
-    published,
-)
-from orchestration.resources import FunnelHomeResource
+from orchestration.defs.dbt_assets import build_dbt_assets
+from orchestration.defs.published import PUBLISHED_KEY, build_published_asset, public_table_keys
+from orchestration.defs.resources import FunnelHomeResource
+from orchestration.publishing import TableDocs, public_table_docs, publish
+
+# the dbt docs of the public tables (their personal columns) come from the project's manifest
+pytestmark = pytest.mark.usefixtures("project_manifest")
 
 READER = Path(__file__).with_name("serving_reader.py")
 # What a published file must never hold: direct personal identifiers (BI joins on contact_id).
@@ -219,8 +218,13 @@ def test_a_reader_in_a_loop_sees_only_complete_snapshots_while_publications_swap
 # ---------------------------------------------------------------------------------------------
 # Gating: the publication runs only when the blocking checks upstream passed (in-process job).
 
-STUB_TABLES_KEYS = PUBLIC_TABLE_KEYS
 CHECKED_KEY = AssetKey(["marts", "dim_contacts"])
+
+
+@functools.cache
+def _public_tables() -> list[AssetKey]:
+    """The real public tables (the dbt models of schema marts), as the code location finds them."""
+    return public_table_keys(build_dbt_assets().keys)
 
 
 def _stub_public_tables(check_in_step: bool | None):
@@ -232,16 +236,16 @@ def _stub_public_tables(check_in_step: bool | None):
         else []
     )
 
-    @multi_asset(specs=[_spec(key) for key in STUB_TABLES_KEYS], check_specs=specs, name="stubs")
+    @multi_asset(specs=[_spec(key) for key in _public_tables()], check_specs=specs, name="stubs")
     def stubs(funnel_home: FunnelHomeResource):
         with duckdb.connect(str(funnel_home.paths.warehouse)) as connection:
             connection.execute("create schema if not exists marts")
-            for key in STUB_TABLES_KEYS:
+            for key in _public_tables():
                 connection.execute(
                     f'create or replace table marts."{key.path[-1]}" as select 1 as id, '
                     "'x@y.fr' as email"
                 )
-        for key in STUB_TABLES_KEYS:
+        for key in _public_tables():
             yield MaterializeResult(asset_key=key)
         if check_in_step is not None:
             yield AssetCheckResult(
@@ -272,11 +276,11 @@ def _multi_check(passed: bool):
     """Like the great-expectations checks: one op, several blocking check specs."""
 
     @multi_asset_check(
-        specs=[AssetCheckSpec("gx_like", asset=key, blocking=True) for key in STUB_TABLES_KEYS],
+        specs=[AssetCheckSpec("gx_like", asset=key, blocking=True) for key in _public_tables()],
         name="gx_like_checks",
     )
     def gx_like_checks():
-        for key in STUB_TABLES_KEYS:
+        for key in _public_tables():
             yield AssetCheckResult(
                 asset_key=key,
                 check_name="gx_like",
@@ -298,7 +302,7 @@ def _run_gated(home: Path, kind: str, passed: bool):
         "gated", selection=AssetSelection.all(), executor_def=in_process_executor
     )
     defs = Definitions(
-        assets=[stubs, published],
+        assets=[stubs, build_published_asset(_public_tables())],
         asset_checks=checks,
         jobs=[job],
         resources={"funnel_home": FunnelHomeResource(home=str(home))},
@@ -330,10 +334,11 @@ def test_a_failed_blocking_check_upstream_stops_the_publication(tmp_path: Path, 
 
 
 def test_the_real_publication_depends_on_every_public_model() -> None:
-    from orchestration.dbt_assets import funnel_dbt_assets
-    from orchestration.definitions import defs
+    from orchestration.defs.definitions import defs
 
-    graph = defs.resolve_asset_graph()
+    definitions = defs()
+    graph = definitions.resolve_asset_graph()
+    funnel_dbt_assets = build_dbt_assets()
     marts = {key for key in funnel_dbt_assets.keys if key.path[0] == "marts"}
     assert marts >= {
         AssetKey(["marts", "dim_contacts"]),
@@ -347,12 +352,13 @@ def test_the_real_publication_depends_on_every_public_model() -> None:
 
 
 def test_the_report_runs_after_the_publication_with_the_language_of_the_run_config() -> None:
-    from orchestration.definitions import defs
-    from orchestration.reporting import LEADERSHIP_REPORT_KEY
-    from orchestration.schedules import REPORT_OP_NAME, run_config_as_of
+    from orchestration.defs.definitions import defs
+    from orchestration.defs.reporting import LEADERSHIP_REPORT_KEY
+    from orchestration.defs.schedules import REPORT_OP_NAME, run_config_as_of
 
-    graph = defs.resolve_asset_graph()
+    definitions = defs()
+    graph = definitions.resolve_asset_graph()
     assert set(graph.get(LEADERSHIP_REPORT_KEY).parent_keys) == {PUBLISHED_KEY}
-    job = defs.resolve_job_def("funnel_job")
+    job = definitions.resolve_job_def("funnel_job")
     assert REPORT_OP_NAME in {node.name for node in job.graph.nodes}
     assert run_config_as_of("2026-06-30", "fr")["ops"][REPORT_OP_NAME] == {"config": {"lang": "fr"}}

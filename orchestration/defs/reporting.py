@@ -6,9 +6,9 @@ what BI shows, only after the checks passed, and holds no lock the pipeline need
 
 from dagster import AssetExecutionContext, AssetKey, Config, MaterializeResult, MetadataValue, asset
 
-from orchestration.publishing import PUBLISHED_KEY
+from orchestration.defs.published import PUBLISHED_KEY
+from orchestration.defs.resources import FunnelHomeResource
 from orchestration.report import DEFAULT_LANGUAGE, LANGUAGES
-from orchestration.resources import FunnelHomeResource
 
 REPORTS_GROUP = "reports"
 LEADERSHIP_REPORT_KEY = AssetKey(["reports", "leadership_report"])

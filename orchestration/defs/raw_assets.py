@@ -19,8 +19,8 @@ from dagster import (
 )
 
 from orchestration.contract import ENTITIES, Entity
+from orchestration.defs.resources import FunnelHomeResource
 from orchestration.loading import LoadResult, connect, load_entity, reconcile
-from orchestration.resources import FunnelHomeResource
 
 RAW_GROUP = "raw"
 RECONCILIATION_CHECK = "rows_reconcile"

@@ -1,6 +1,10 @@
-"""The job that runs everything, its daily schedule, and the sensor on new landing files."""
+"""The job that runs everything, its run configuration (as-of day, report language), its daily
+schedule, and the sensor on new landing files."""
 
 import hashlib
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from typing import Any
 
 from dagster import (
     AssetSelection,
@@ -20,7 +24,7 @@ from orchestration.loading import landing_files
 from orchestration.settings import FunnelPaths
 
 DBT_OP_NAME = "funnel_dbt_assets"
-# The leadership report asset (reports/leadership_report), see orchestration/reporting.py.
+# The leadership report asset (reports/leadership_report), see orchestration/defs/reporting.py.
 REPORT_OP_NAME = "reports__leadership_report"
 
 # DuckDB takes one writer at a time: the assets of a run execute one after another in one process.
@@ -43,6 +47,13 @@ def run_config_as_of(as_of: str | None, lang: str = "en") -> dict:
             REPORT_OP_NAME: {"config": {"lang": lang}},
         }
     }
+
+
+def run_as_of(run_config: Mapping[str, Any] | None) -> date:
+    """The run's as-of day, from the dbt op's config (`run_config_as_of`), else today (UTC)."""
+    ops = (run_config or {}).get("ops", {})
+    value = ops.get(DBT_OP_NAME, {}).get("config", {}).get("as_of")
+    return date.fromisoformat(value) if value else datetime.now(UTC).date()
 
 
 @schedule(job=funnel_job, cron_schedule="0 6 * * *", execution_timezone="UTC")

@@ -6,17 +6,11 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetKey, Config
+from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, Config
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
-from orchestration.dbt_project import dbt_project, manifest_is_stale, prepare_manifest
-from orchestration.raw_assets import raw_asset_key
-
-# `dagster dev` re-parses on load; `funnel` parses before loading; elsewhere parse when the
-# manifest is missing or older than the project's files.
-dbt_project.prepare_if_dev()
-if manifest_is_stale():
-    prepare_manifest()
+from orchestration.dbt_project import dbt_project
+from orchestration.defs.raw_assets import raw_asset_key
 
 
 class FunnelDbtTranslator(DagsterDbtTranslator):
@@ -49,15 +43,22 @@ def build_args(as_of: str | None) -> list[str]:
     return ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps({"as_of": as_of})]
 
 
-@dbt_assets(
-    manifest=dbt_project.manifest_path,
-    project=dbt_project,
-    dagster_dbt_translator=FunnelDbtTranslator(),
-)
-def funnel_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
-    invocation = dbt.cli(build_args(config.as_of), context=context)
-    try:
-        yield from invocation.stream()
-    finally:
-        # Each invocation writes its own target/<id> folder; the run's events hold its results.
-        shutil.rmtree(invocation.target_path, ignore_errors=True)
+def build_dbt_assets() -> AssetsDefinition:
+    """The dbt assets of the parsed manifest (`prepare_manifest_if_needed` parses it first)."""
+
+    @dbt_assets(
+        manifest=dbt_project.manifest_path,
+        project=dbt_project,
+        dagster_dbt_translator=FunnelDbtTranslator(),
+    )
+    def funnel_dbt_assets(
+        context: AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig
+    ):
+        invocation = dbt.cli(build_args(config.as_of), context=context)
+        try:
+            yield from invocation.stream()
+        finally:
+            # Each invocation writes its own target/<id> folder; the run's events hold its results.
+            shutil.rmtree(invocation.target_path, ignore_errors=True)
+
+    return funnel_dbt_assets
