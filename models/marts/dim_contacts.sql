@@ -41,7 +41,9 @@ engagement as (
 
     select
         contact_id,
-        sum(decayed_points) as engagement_score,
+        -- rounded as the instants' scores are: a float sum's last digits depend on the order
+        -- the engine adds the rows in, and must not differ between two runs or engines
+        round(sum(decayed_points), 6) as engagement_score,
         count(*) as engagement_event_count,
         max(occurred_at) as last_engaged_at
 
