@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from orchestration.home_lock import EXIT_HOME_BUSY, Holder, HomeBusy, home_lock
 from orchestration.settings import PROJECT_DIR, FunnelPaths
 
 DAGSTER_CONFIG = """\
@@ -99,6 +102,18 @@ def _execute(
         )
 
 
+def _root_cause(error) -> str:
+    """The error underneath a step failure, in one line: Dagster wraps what the step raised
+    ("Error occurred while executing op ...") around the error that says what went wrong."""
+    if error is None:
+        return "unknown error"
+    while error.cause is not None or error.context is not None:
+        error = error.cause or error.context
+    lines = [line.strip() for line in error.message.strip().splitlines() if line.strip()]
+    message = lines[0] if lines else error.cls_name or "unknown error"
+    return message if len(message) <= 300 else message[:297] + "..."
+
+
 def _report_failure(result) -> None:
     from orchestration.defs.schedules import run_as_of
     from orchestration.quality.failures import failed_check_lines
@@ -106,9 +121,10 @@ def _report_failure(result) -> None:
     print("\nThe run failed:", file=sys.stderr)
     for event in result.all_events:
         if event.is_step_failure:
-            error = event.step_failure_data.error
-            message = error.message.strip() if error else "unknown error"
-            print(f"  step {event.step_key}: {message}", file=sys.stderr)
+            print(
+                f"  step {event.step_key}: {_root_cause(event.step_failure_data.error)}",
+                file=sys.stderr,
+            )
     checks = failed_check_lines(result.all_events, run_as_of(result.dagster_run.run_config))
     if checks:
         print(
@@ -125,6 +141,24 @@ def _report_failure(result) -> None:
     )
 
 
+@contextmanager
+def _writer(paths: FunnelPaths, args: argparse.Namespace) -> Iterator[bool]:
+    """Hold the home's lock for a run or a load; yields True (and prints why) when another
+    process holds it and `--wait` was not given."""
+
+    def waiting(holder: Holder) -> None:
+        print(f"Waiting: {holder.describe()} holds {paths.home}.", file=sys.stderr)
+
+    with ExitStack() as stack:
+        try:
+            stack.enter_context(home_lock(paths.home, wait=args.wait, on_wait=waiting))
+        except HomeBusy as busy:
+            print(f"funnel {args.command}: {busy}", file=sys.stderr)
+            yield True
+            return
+        yield False
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from orchestration.summary import print_summary
 
@@ -137,8 +171,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
         return 2
     as_of = args.as_of or datetime.now(UTC).date().isoformat()
-    print(f"Running the funnel job as of {as_of} on {paths.home}")
-    result = _execute(paths, as_of, lang=args.lang, verbose=args.verbose)
+    with _writer(paths, args) as busy:
+        if busy:
+            return EXIT_HOME_BUSY
+        print(f"Running the funnel job as of {as_of} on {paths.home}")
+        result = _execute(paths, as_of, lang=args.lang, verbose=args.verbose)
     if not result.success:
         _report_failure(result)
         return 1
@@ -150,7 +187,10 @@ def cmd_load(args: argparse.Namespace) -> int:
     from orchestration.load_status import print_load_status
 
     paths = _use_home(args.home)
-    result = _execute(paths, datetime.now(UTC).date().isoformat(), raw_only=True)
+    with _writer(paths, args) as busy:
+        if busy:
+            return EXIT_HOME_BUSY
+        result = _execute(paths, datetime.now(UTC).date().isoformat(), raw_only=True)
     if not result.success:
         _report_failure(result)
         return 1
@@ -184,6 +224,12 @@ def cmd_ui(args: argparse.Namespace) -> int:
     os.chdir(PROJECT_DIR)
     os.execv(command[0], command)
     return 0  # not reached
+
+
+WAIT_HELP = (
+    "when another run or load holds FUNNEL_HOME, wait for it to end (default: exit with code"
+    f" {EXIT_HOME_BUSY})"
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -231,11 +277,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="language of the leadership report in FUNNEL_HOME/reports (default en)",
     )
     run.add_argument("--verbose", action="store_true", help="Dagster's debug events too")
+    run.add_argument("--wait", action="store_true", help=WAIT_HELP)
     run.set_defaults(func=cmd_run)
 
     load = commands.add_parser(
         "load", parents=[common], help="only load new landing files into raw"
     )
+    load.add_argument("--wait", action="store_true", help=WAIT_HELP)
     load.set_defaults(func=cmd_load)
 
     status = commands.add_parser(

@@ -97,3 +97,24 @@ def test_ui_serves_the_code_location_on_localhost(tmp_path: Path) -> None:
     assert [(e["name"], e["locationOrLoadError"]["__typename"]) for e in entries] == [
         ("b2b_funnel", "RepositoryLocation")
     ]
+
+
+def test_a_failed_step_is_reported_with_the_error_underneath() -> None:
+    """Dagster wraps a step's error ("Error occurred while executing op ..."): the last lines of
+    a failed run give the error that says what went wrong, on one line."""
+    from dagster._utils.error import SerializableErrorInfo
+
+    from orchestration.cli import _root_cause
+
+    cause = SerializableErrorInfo(
+        "_csv.Error: field larger than field limit (131072)\n", [], "Error"
+    )
+    wrapped = SerializableErrorInfo(
+        'DagsterExecutionStepExecutionError: Error occurred while executing op "raw__contacts":\n',
+        [],
+        "DagsterExecutionStepExecutionError",
+        cause=cause,
+    )
+    assert _root_cause(wrapped) == "_csv.Error: field larger than field limit (131072)"
+    long = SerializableErrorInfo("IOException: " + "x" * 1000 + "\nmore\n", [], "IOException")
+    assert len(_root_cause(long)) <= 300 and "\n" not in _root_cause(long)

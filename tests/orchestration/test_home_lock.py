@@ -3,6 +3,7 @@ holder never leaves the home locked."""
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.home_lock import LOCK_FILENAME, HomeBusy, home_lock
+from orchestration.home_lock import EXIT_HOME_BUSY, LOCK_FILENAME, HomeBusy, home_lock
 
 HOLD = """
 import sys, time
@@ -67,3 +68,67 @@ def test_the_lock_is_reentrant_within_a_process(tmp_path: Path) -> None:
         pass
     with home_lock(home):  # released once the outer block ended
         pass
+
+
+FUNNEL = str(Path(sys.executable).parent / "funnel")
+
+
+def _funnel(*args: str, home: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "FUNNEL_HOME": str(home), "DAGSTER_HOME": str(home / "dagster")}
+    return subprocess.run([FUNNEL, *args], env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_a_second_run_or_load_exits_with_its_own_code_and_says_who_holds_the_home(
+    tmp_path: Path,
+) -> None:
+    home = tmp_path / "home"
+    (home / "landing").mkdir(parents=True)
+    holder = _holder(home, 120)
+    try:
+        for command in ("run", "load"):
+            result = _funnel(command, home=home)
+            assert result.returncode == EXIT_HOME_BUSY, result.stderr
+            assert f"another run (PID {holder.pid}" in result.stderr, result.stderr
+            assert "check" not in result.stderr  # never reported as a failed check
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
+
+
+def test_a_load_with_wait_starts_once_the_holder_ends(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    (home / "landing").mkdir(parents=True)
+    holder = _holder(home, 3)
+    result = _funnel("load", "--wait", home=home)
+    holder.wait(timeout=30)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert f"Waiting: another run (PID {holder.pid}" in result.stderr
+
+
+def test_a_run_launched_by_dagster_fails_at_once_while_another_process_holds_the_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Runs from the UI or the schedule take the lock through the FUNNEL_HOME resource."""
+    from dagster import DagsterInstance
+
+    from orchestration.defs.definitions import defs
+
+    home = tmp_path / "home"
+    (home / "landing").mkdir(parents=True)
+    monkeypatch.setenv("FUNNEL_HOME", str(home))
+    holder = _holder(home, 120)
+    try:
+        job = defs().resolve_job_def("funnel_job")
+        result = job.execute_in_process(instance=DagsterInstance.ephemeral(), raise_on_error=False)
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
+    assert not result.success
+    errors = [
+        event.event_specific_data.error
+        for event in result.all_events
+        if event.is_failure and getattr(event.event_specific_data, "error", None)
+    ]
+    messages = " ".join(error.to_string() for error in errors)
+    assert f"PID {holder.pid}" in messages, messages[:2000]
+    assert not (home / "warehouse.duckdb").exists(), "the run wrote before taking the lock"
