@@ -9,7 +9,8 @@ downstream (the models, publication); `warning` fails it with WARN severity and 
 Why it is built this way:
 - GX validates with SQL pushdown on the DuckDB file (aggregates, never a table pulled into
   pandas), so the checks scale with the warehouse. duckdb-engine needs GX to keep its connection
-  (see STACK.md): `_persist_duckdb_connections` registers the dialect.
+  (without it every metric fails with `list index out of range`): `_persist_duckdb_connections`
+  registers the dialect.
 - Each check opens the warehouse read-only and closes every connection before it returns, so no
   lock outlives it while dbt or a load writes.
 - Results are stored in a GX project under `FUNNEL_HOME/gx` and rendered as Data Docs into

@@ -66,6 +66,24 @@ def _outcome(result: Any, expectation: Mapping, table: str, parameters: Mapping)
     )
 
 
+# What an expectation's error says when the warehouse could not be read at all: the file locked
+# by another process, a full disk, memory exhausted. Such a run failed; the data did not.
+INFRASTRUCTURE_ERRORS = ("IOException", "Could not set lock", "No space left", "Out of Memory")
+
+
+class WarehouseUnreadable(RuntimeError):
+    """great-expectations could not read the warehouse: no verdict on the data."""
+
+
+def raise_infrastructure_errors(suite: Any, outcomes: list[ExpectationOutcome]) -> None:
+    for outcome in outcomes:
+        if outcome.error and any(sign in outcome.error for sign in INFRASTRUCTURE_ERRORS):
+            first_line = outcome.error.strip().splitlines()[0][:240]
+            raise WarehouseUnreadable(
+                f"the quality suite of {suite.table} could not read the warehouse: {first_line}"
+            )
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
@@ -205,6 +223,7 @@ def validate_suites(
                 )
                 for item in result.results
             ]
+            raise_infrastructure_errors(suite, results)
             outcomes.append(
                 SuiteOutcome(
                     suite=suite,
