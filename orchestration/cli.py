@@ -73,7 +73,12 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def _execute(
-    paths: FunnelPaths, as_of: str, raw_only: bool = False, lang: str = "en", verbose: bool = False
+    paths: FunnelPaths,
+    as_of: str,
+    raw_only: bool = False,
+    lang: str = "en",
+    verbose: bool = False,
+    replace_later: bool = False,
 ):
     """Materialise the funnel job in-process: the same definitions the UI and schedule use."""
     from orchestration.dbt_project import prepare_manifest
@@ -91,7 +96,7 @@ def _execute(
     with DagsterInstance.get() as instance:
         return job.execute_in_process(
             run_config={
-                **run_config_as_of(as_of, lang),
+                **run_config_as_of(as_of, lang, replace_later),
                 "loggers": {"console": {"config": {"log_level": "DEBUG" if verbose else "INFO"}}},
             },
             instance=instance,
@@ -141,6 +146,24 @@ def _report_failure(result) -> None:
     )
 
 
+def _nothing_to_build(paths: FunnelPaths) -> bool:
+    """No landing file to load and no file loaded before."""
+    from orchestration.contract import ENTITIES
+    from orchestration.loading import MANIFEST_TABLE, landing_files, table_exists
+
+    if any(landing_files(paths.landing, entity) for entity in ENTITIES):
+        return False
+    if not paths.warehouse.exists():
+        return True
+    import duckdb
+
+    with duckdb.connect(str(paths.warehouse), read_only=True) as connection:
+        if not table_exists(connection, MANIFEST_TABLE):
+            return True
+        loaded = f"select count(*) from {MANIFEST_TABLE} where status = 'loaded'"
+        return connection.execute(loaded).fetchone()[0] == 0
+
+
 @contextmanager
 def _writer(paths: FunnelPaths, args: argparse.Namespace) -> Iterator[bool]:
     """Hold the home's lock for a run or a load; yields True (and prints why) when another
@@ -174,12 +197,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     with _writer(paths, args) as busy:
         if busy:
             return EXIT_HOME_BUSY
+        if _nothing_to_build(paths):
+            print(
+                f"funnel run: the landing folder {paths.landing} is empty and nothing was loaded"
+                " before: nothing to build or publish (the published files are left as they"
+                " are). Put files there (one folder per entity) or run `funnel generate` first.",
+                file=sys.stderr,
+            )
+            return 2
         print(f"Running the funnel job as of {as_of} on {paths.home}")
-        result = _execute(paths, as_of, lang=args.lang, verbose=args.verbose)
+        result = _execute(
+            paths, as_of, lang=args.lang, verbose=args.verbose, replace_later=args.publish
+        )
     if not result.success:
         _report_failure(result)
         return 1
-    print_summary(paths, as_of)
+    print_summary(paths, as_of, args.lang)
     return 0
 
 
@@ -278,6 +311,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--verbose", action="store_true", help="Dagster's debug events too")
     run.add_argument("--wait", action="store_true", help=WAIT_HELP)
+    run.add_argument(
+        "--publish",
+        action="store_true",
+        help="publish even when serving.duckdb holds a later as-of day (by default a run as of"
+        " a past day leaves the publication and funnel-report.html alone and writes a dated"
+        " report)",
+    )
     run.set_defaults(func=cmd_run)
 
     load = commands.add_parser(

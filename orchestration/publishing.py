@@ -16,7 +16,7 @@ import os
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
@@ -92,6 +92,41 @@ def remove_leftovers(serving: Path) -> None:
     """Delete the temporary files of a publication that died midway (one run at a time)."""
     for leftover in serving.parent.glob(f".{serving.name}.*.tmp*"):
         leftover.unlink(missing_ok=True)
+
+
+class NothingToPublish(ValueError):
+    """The base holds no contact: publishing it would empty every BI dashboard."""
+
+
+def as_of_of(database: Path) -> date | None:
+    """The as-of day of the funnel in a warehouse or a publication (`marts.dim_contacts`), or
+    None when it has no contact or no such table."""
+    if not database.exists():
+        return None
+    with duckdb.connect(str(database), read_only=True) as connection:
+        found = connection.execute(
+            "select count(*) from information_schema.tables"
+            f" where table_schema = '{PUBLIC_SCHEMA}' and table_name = 'dim_contacts'"
+        ).fetchone()[0]
+        if not found:
+            return None
+        return connection.execute(
+            f"select max(as_of_date) from {PUBLIC_SCHEMA}.dim_contacts"
+        ).fetchone()[0]
+
+
+def should_publish(warehouse: Path, serving: Path, *, replace_later: bool = False) -> bool:
+    """Publication only moves forward: False when `serving` holds a later as-of day than the
+    warehouse (a run as of a past day), unless `replace_later`. Raises NothingToPublish when the
+    warehouse holds no contact."""
+    built = as_of_of(warehouse)
+    if built is None:
+        raise NothingToPublish(
+            "The base holds no contact, so nothing is published: serving.duckdb and the report"
+            " stay as the last good run left them. Is the landing folder empty?"
+        )
+    published = as_of_of(serving)
+    return replace_later or published is None or built >= published
 
 
 def publish(

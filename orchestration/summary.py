@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import duckdb
 
 from orchestration.loading import MANIFEST_TABLE
-from orchestration.report import REPORT_FILENAME
+from orchestration.publishing import as_of_of
+from orchestration.report import REPORT_FILENAME, dated_report_name
 from orchestration.settings import FunnelPaths
 
 
@@ -55,7 +58,7 @@ def load_totals(connection: duckdb.DuckDBPyConnection) -> dict[str, int]:
     )
 
 
-def print_summary(paths: FunnelPaths, as_of: str) -> None:
+def print_summary(paths: FunnelPaths, as_of: str, lang: str = "en") -> None:
     with duckdb.connect(str(paths.warehouse), read_only=True) as connection:
         counts = table_row_counts(connection)
         stages = contacts_per_stage(connection)
@@ -76,8 +79,16 @@ def print_summary(paths: FunnelPaths, as_of: str) -> None:
     print("\nOutputs:")
     print(f"  working warehouse   {paths.warehouse}")
     print(f"  landing files       {paths.landing}")
-    if paths.serving.exists():
-        print(f"  published for BI    {paths.serving}  (open it read-only: docs/serving.md)")
-    report = paths.reports / REPORT_FILENAME
+    published = as_of_of(paths.serving)
+    if published is not None and published.isoformat() != as_of:
+        print(
+            f"  published for BI    {paths.serving}  left as of {published}, a later day than this"
+            " run's (`funnel run --publish` replaces it)"
+        )
+        report = paths.reports / dated_report_name(date.fromisoformat(as_of), lang)
+    else:
+        if paths.serving.exists():
+            print(f"  published for BI    {paths.serving}  (open it read-only: docs/serving.md)")
+        report = paths.reports / REPORT_FILENAME
     if report.exists():
         print(f"  leadership report   {report}")

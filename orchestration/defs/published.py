@@ -4,6 +4,9 @@
 Gating: the asset depends on every public table's asset. When a blocking check upstream fails
 (a dbt test with severity error fails the dbt step; a separate blocking asset check skips its
 downstream), Dagster does not run this asset, and the previous publication stays in place.
+Publication only moves forward: a base without contacts is never published, and a run as of a
+day earlier than the published one leaves the publication alone unless its config says
+`replace_later_publication`.
 """
 
 from collections.abc import Iterable, Sequence
@@ -12,16 +15,30 @@ from dagster import (
     AssetExecutionContext,
     AssetKey,
     AssetsDefinition,
+    Config,
     MaterializeResult,
     MetadataValue,
     asset,
 )
 
 from orchestration.defs.resources import FunnelHomeResource
-from orchestration.publishing import PUBLIC_SCHEMA, public_table_docs, publish
+from orchestration.publishing import (
+    PUBLIC_SCHEMA,
+    as_of_of,
+    public_table_docs,
+    publish,
+    should_publish,
+)
 
 SERVING_GROUP = "serving"
 PUBLISHED_KEY = AssetKey(["serving", "published"])
+
+
+class PublishConfig(Config):
+    """Run configuration of the publication."""
+
+    replace_later_publication: bool = False
+    """Publish even when serving.duckdb holds a later as-of day (`funnel run --publish`)."""
 
 
 def public_table_keys(asset_keys: Iterable[AssetKey]) -> list[AssetKey]:
@@ -47,9 +64,19 @@ def build_published_asset(public_tables: Sequence[AssetKey]) -> AssetsDefinition
         ),
     )
     def published(
-        context: AssetExecutionContext, funnel_home: FunnelHomeResource
+        context: AssetExecutionContext, config: PublishConfig, funnel_home: FunnelHomeResource
     ) -> MaterializeResult:
         paths = funnel_home.paths
+        replace = config.replace_later_publication
+        if not should_publish(paths.warehouse, paths.serving, replace_later=replace):
+            kept = as_of_of(paths.serving)
+            context.log.info(
+                f"Left {paths.serving} as of {kept}: this run is as of {as_of_of(paths.warehouse)},"
+                " an earlier day (`funnel run --publish` replaces it)."
+            )
+            return MaterializeResult(
+                metadata={"published": False, "kept_as_of": MetadataValue.text(str(kept))}
+            )
         tables = [key.path[-1] for key in public_tables]
         publication = publish(
             paths.warehouse,
@@ -61,6 +88,7 @@ def build_published_asset(public_tables: Sequence[AssetKey]) -> AssetsDefinition
         context.log.info(f"Published {len(tables)} tables to {publication.path}")
         return MaterializeResult(
             metadata={
+                "published": True,
                 "path": MetadataValue.path(str(publication.path)),
                 "rows": MetadataValue.json(publication.row_counts),
                 "personal_columns_left_out": MetadataValue.json(

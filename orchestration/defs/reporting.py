@@ -1,13 +1,16 @@
 """The leadership report as a Dagster asset: written at every run, after publication.
 
-It reads the published copy (`serving.duckdb`), never the working warehouse: the report shows
-what BI shows, only after the checks passed, and holds no lock the pipeline needs.
+It reads the published copy (`serving.duckdb`): the report shows what BI shows, only after the
+checks passed. A run as of an earlier day than the publication (which it leaves alone) writes
+only the dated report, from the checked warehouse, and leaves `funnel-report.html` alone.
 """
 
 from dagster import AssetExecutionContext, AssetKey, Config, MaterializeResult, MetadataValue, asset
 
 from orchestration.defs.published import PUBLISHED_KEY
 from orchestration.defs.resources import FunnelHomeResource
+from orchestration.defs.schedules import run_as_of
+from orchestration.publishing import as_of_of
 from orchestration.report import DEFAULT_LANGUAGE, LANGUAGES
 
 REPORTS_GROUP = "reports"
@@ -42,11 +45,17 @@ def leadership_report(
     from orchestration.report.render import write_report  # plotly loads only when it runs
 
     paths = funnel_home.paths
-    latest, dated, data = write_report(paths.serving, paths.reports, config.lang)
-    context.log.info(f"Wrote the leadership report to {latest} (and {dated.name})")
+    if as_of_of(paths.serving) == run_as_of(context.run.run_config):
+        latest, dated, data = write_report(paths.serving, paths.reports, config.lang)
+        context.log.info(f"Wrote the leadership report to {latest} (and {dated.name})")
+    else:  # the publication is as of another (later) day: this run's report is dated only
+        latest, dated, data = write_report(
+            paths.warehouse, paths.reports, config.lang, latest=False
+        )
+        context.log.info(f"Wrote the leadership report as of {data.as_of} to {dated}")
     return MaterializeResult(
         metadata={
-            "path": MetadataValue.path(str(latest)),
+            "path": MetadataValue.path(str(latest or dated)),
             "dated_copy": MetadataValue.path(str(dated)),
             "lang": config.lang,
             "as_of": data.as_of.isoformat(),

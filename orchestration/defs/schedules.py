@@ -24,6 +24,8 @@ from orchestration.loading import landing_files
 from orchestration.settings import FunnelPaths
 
 DBT_OP_NAME = "funnel_dbt_assets"
+# The publication asset (serving/published), see orchestration/defs/published.py.
+PUBLISH_OP_NAME = "serving__published"
 # The leadership report asset (reports/leadership_report), see orchestration/defs/reporting.py.
 REPORT_OP_NAME = "reports__leadership_report"
 
@@ -36,14 +38,16 @@ funnel_job = define_asset_job(
 )
 
 
-def run_config_as_of(as_of: str | None, lang: str = "en") -> dict:
+def run_config_as_of(as_of: str | None, lang: str = "en", replace_later: bool = False) -> dict:
     """The run configuration that computes scores and stages as of a day (None: today).
 
-    `lang` is the leadership report's language (en, fr).
+    `lang` is the leadership report's language (en, fr); `replace_later` publishes even over a
+    publication as of a later day.
     """
     return {
         "ops": {
             DBT_OP_NAME: {"config": {"as_of": as_of}},
+            PUBLISH_OP_NAME: {"config": {"replace_later_publication": replace_later}},
             REPORT_OP_NAME: {"config": {"lang": lang}},
         }
     }

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -18,7 +17,7 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 from plotly.subplots import make_subplots
 
-from orchestration.report import DEFAULT_LANGUAGE, REPORT_FILENAME
+from orchestration.report import DEFAULT_LANGUAGE, REPORT_FILENAME, dated_report_name
 from orchestration.report.data import (
     MIN_CONTACTS_FOR_A_READING,
     SEGMENTS,
@@ -310,25 +309,24 @@ def _write_atomically(path: Path, text: str) -> None:
 
 
 def write_report(
-    serving: Path, reports: Path, lang: str = DEFAULT_LANGUAGE
-) -> tuple[Path, Path, ReportData]:
-    """Write the report from the published database: the latest and a dated copy.
+    database: Path, reports: Path, lang: str = DEFAULT_LANGUAGE, *, latest: bool = True
+) -> tuple[Path | None, Path, ReportData]:
+    """Write the report from a database holding the public tables (schema `marts`): the latest
+    (`funnel-report.html`, unless `latest` is False) and a dated copy.
 
-    Returns (latest path, dated path, its data). The dated copy keeps one report per as-of day
-    and language (`funnel-report-2026-06-30-fr.html`), so last month's report stays readable.
+    Returns (latest path or None, dated path, its data). The dated copy keeps one report per
+    as-of day and language (`funnel-report-2026-06-30-fr.html`), so last month's report stays
+    readable.
     """
     Formatter(lang)  # an unknown language fails before anything is read
-    with duckdb.connect(str(serving), read_only=True) as connection:
+    with duckdb.connect(str(database), read_only=True) as connection:
         data = load_report_data(connection)
     html = render_report(data, lang)
     reports.mkdir(parents=True, exist_ok=True)
-    latest = reports / REPORT_FILENAME
     dated = reports / dated_report_name(data.as_of, lang)
-    _write_atomically(latest, html)
     _write_atomically(dated, html)
-    return latest, dated, data
-
-
-def dated_report_name(as_of: date, lang: str) -> str:
-    stem = REPORT_FILENAME.removesuffix(".html")
-    return f"{stem}-{as_of.isoformat()}-{lang}.html"
+    if not latest:
+        return None, dated, data
+    latest_path = reports / REPORT_FILENAME
+    _write_atomically(latest_path, html)
+    return latest_path, dated, data
