@@ -231,6 +231,51 @@ def cmd_load(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_forget(args: argparse.Namespace) -> int:
+    """Undo a delivery: a file's (or a whole load's) raw rows, quarantined rows and manifest rows
+    go, in one transaction, after a confirmation."""
+    from orchestration.loading.forgetting import forget_files, loaded_files
+
+    paths = _use_home(args.home)
+    if args.file:
+        given = Path(args.file)
+        target = (given if given.is_absolute() else Path.cwd() / given).resolve()
+        files = loaded_files(paths.warehouse, path=target)
+        what, missing = f"the file {target}", f"no file {target}"
+    else:
+        files = loaded_files(paths.warehouse, load_id=args.load_id)
+        what, missing = f"the load {args.load_id}", f"no load {args.load_id}"
+    if not files:
+        print(
+            f"funnel forget: the manifest holds {missing}; `funnel status` lists the files loaded.",
+            file=sys.stderr,
+        )
+        return 2
+    print(f"Forgetting {what} removes from {paths.warehouse}:")
+    for f in files:
+        print(
+            f"  {f.entity:<18} {f.file_path}  ({f.status}, {f.rows_loaded:,} rows loaded,"
+            f" {f.rows_quarantined:,} quarantined; load {f.load_id})"
+        )
+    print(
+        "A file still in landing is loaded again by the next run; move it out first to drop the"
+        " delivery for good. The next run takes its row counts as the new volume baselines."
+    )
+    if not args.yes:
+        if not sys.stdin.isatty():
+            print("funnel forget: not confirmed (--yes forgets without asking).", file=sys.stderr)
+            return 2
+        if input("Forget it? [y/N] ").strip().lower() not in {"y", "yes"}:
+            print("Nothing forgotten.")
+            return 1
+    with _writer(paths, args) as busy:
+        if busy:
+            return EXIT_HOME_BUSY
+        removed = forget_files(paths.warehouse, sorted({Path(f.file_path) for f in files}))
+    print(f"Forgot {removed} file(s).")
+    return 0
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     from orchestration.load_status import print_load_status
 
@@ -325,6 +370,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     load.add_argument("--wait", action="store_true", help=WAIT_HELP)
     load.set_defaults(func=cmd_load)
+
+    forget = commands.add_parser(
+        "forget",
+        parents=[common],
+        help="undo a delivery: remove a loaded file's (or a load's) rows from the warehouse",
+    )
+    target = forget.add_mutually_exclusive_group(required=True)
+    target.add_argument("file", nargs="?", help="a landing file, as loaded")
+    target.add_argument("--load-id", help="every file of one load (`funnel status` shows them)")
+    forget.add_argument("--yes", action="store_true", help="do not ask for a confirmation")
+    forget.add_argument("--wait", action="store_true", help=WAIT_HELP)
+    forget.set_defaults(func=cmd_forget)
 
     status = commands.add_parser(
         "status", parents=[common], help="recent landing files and quarantined rows"

@@ -20,6 +20,7 @@ from dagster import (
 
 from orchestration.defs.resources import FunnelHomeResource
 from orchestration.defs.schedules import run_as_of
+from orchestration.loading.forgetting import last_forgotten_at
 from orchestration.quality.baselines import ACCEPT_ROW_COUNTS_ENV, previous_baselines
 from orchestration.quality.gx_runner import validate_suites
 from orchestration.quality.outcomes import SuiteOutcome
@@ -132,7 +133,8 @@ def build_quality_checks(
         selected = [by_key[k] for k in sorted(context.selected_asset_check_keys, key=str)]
         paths = funnel_home.paths
         as_of = run_as_of(context.run.run_config)
-        baselines = previous_baselines(context.instance, selected, as_of)
+        forgotten_at = last_forgotten_at(paths.warehouse)
+        baselines = previous_baselines(context.instance, selected, as_of, forgotten_at)
         docs_dir = paths.reports / "data_docs"
         outcomes = validate_suites(
             paths.warehouse,

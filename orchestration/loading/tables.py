@@ -73,6 +73,17 @@ MANIFEST_COLUMNS = {
     "delimiter": "varchar",
     "extra_columns": "varchar",
 }
+# One row per file forgotten (`funnel forget`): what it held, and when it was forgotten, so the
+# next run's volume checks take their counts as the new baseline.
+FORGOTTEN_TABLE = f"{RAW_SCHEMA}._forgotten_files"
+FORGOTTEN_COLUMNS = {
+    "load_id": "varchar not null",
+    "entity": "varchar not null",
+    "file_path": "varchar not null",
+    "rows_loaded": "bigint not null",
+    "rows_quarantined": "bigint not null",
+    "forgotten_at": "timestamp not null",
+}
 QUARANTINE_COLUMNS = {
     "load_id": "varchar not null",
     "entity": "varchar not null",
@@ -106,6 +117,7 @@ def ensure_load_tables(connection: duckdb.DuckDBPyConnection) -> None:
     connection.execute(f"create schema if not exists {RAW_SCHEMA}")
     _ensure_table(connection, MANIFEST_TABLE, MANIFEST_COLUMNS)
     _ensure_table(connection, QUARANTINE_TABLE, QUARANTINE_COLUMNS)
+    _ensure_table(connection, FORGOTTEN_TABLE, FORGOTTEN_COLUMNS)
 
 
 def raw_table(entity: Entity) -> str:
