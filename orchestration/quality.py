@@ -50,7 +50,12 @@ from dagster._core.storage.asset_check_execution_record import (
 
 from orchestration.resources import FunnelHomeResource
 from orchestration.settings import PROJECT_DIR
-from orchestration.vocabulary import funnel_states
+from orchestration.vocabulary import (
+    earliest_plausible_date,
+    funnel_states,
+    icp_grades,
+    plausible_bounds,
+)
 
 EXPECTATIONS_DIR = PROJECT_DIR / "expectations"
 CHECK_NAME = "gx_expectations"
@@ -174,6 +179,16 @@ def expectation_parameters(as_of: date, expectations: Iterable[Mapping], baselin
         # the states of the `funnel_states` seed, for the suites that check a state column
         "funnel_states": [state.state for state in funnel_states()],
         "funnel_stages": [state.state for state in funnel_states() if state.kind == "stage"],
+        # the grades of the `icp_grade_bands` seed
+        "icp_grades": list(icp_grades()),
+        # the plausibility vars of dbt_project.yml: the date floor, and `<measure>_min` /
+        # `plausible_<measure>_max` for each `plausible_<measure>`
+        "earliest_plausible_at": datetime.combine(earliest_plausible_date(), datetime.min.time()),
+        **{
+            f"plausible_{measure}_{end}": value
+            for measure, bounds in plausible_bounds().items()
+            for end, value in bounds._asdict().items()
+        },
     }
 
 
