@@ -30,6 +30,17 @@
     [\p{L}\p{M}\p{N}._%+-]+@[\p{L}\p{M}\p{N}-]+([.][\p{L}\p{M}\p{N}-]+)*[.]((\p{L}\p{M}*){2,}|xn--[a-z0-9-]+)
 {%- endmacro %}
 
+{# A syntactically valid web domain (of a normalised value): dot-separated labels of lower-case
+   letters, digits and inner hyphens, ending in a top-level domain of two letters or more
+   (acme.fr; no scheme, path or spaces). Null is not valid. #}
+{% macro is_valid_domain(normalized_domain) -%}
+    coalesce({{ b2b_funnel.regexp_full_match(normalized_domain, b2b_funnel.domain_pattern()) }}, false)
+{%- endmacro %}
+
+{% macro domain_pattern() -%}
+    [a-z0-9]([a-z0-9-]*[a-z0-9])?([.][a-z0-9]([a-z0-9-]*[a-z0-9])?)*[.][a-z]{2,}
+{%- endmacro %}
+
 {# Web domain: lower case, in Unicode NFC like emails, without scheme, `www.`, path or trailing
    dot ("https://www.Acme.fr/" -> acme.fr). #}
 {% macro normalize_domain(expression) -%}

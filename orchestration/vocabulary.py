@@ -7,6 +7,7 @@ threshold from here (or, in SQL, from the seed or `var()` itself), so that each 
 from __future__ import annotations
 
 import csv
+from datetime import date
 from functools import cache
 from typing import Any, NamedTuple
 
@@ -51,3 +52,35 @@ def funnel_stages() -> tuple[str, ...]:
     outside the ICP, which the funnel does not count)."""
     stages = (s.state for s in funnel_states() if s.kind == "stage")
     return tuple(stage for stage in stages if stage != "out_of_target")
+
+
+@cache
+def icp_grades() -> tuple[str, ...]:
+    """The ICP grades of the `icp_grade_bands` seed, best first (A before D)."""
+    rows = sorted(seed_rows("icp_grade_bands"), key=lambda row: -float(row["min_score"]))
+    return tuple(row["grade"] for row in rows)
+
+
+class Bounds(NamedTuple):
+    min: float | int
+    max: float | int
+
+
+def plausible_bounds() -> dict[str, Bounds]:
+    """The plausible range of each measure the quality checks bound, by name (the dbt vars
+    `plausible_<name>`, e.g. `employee_count`)."""
+    return {
+        name.removeprefix("plausible_"): Bounds(value["min"], value["max"])
+        for name, value in project_vars().items()
+        if name.startswith("plausible_")
+    }
+
+
+def earliest_plausible_date() -> date:
+    """The date floor: nothing the base records happened before it (dbt var)."""
+    return date.fromisoformat(str(project_vars()["earliest_plausible_date"]))
+
+
+def stale_after_months() -> int:
+    """A record not updated for more months than this before the as-of day is stale (dbt var)."""
+    return int(project_vars()["stale_after_months"])

@@ -1,12 +1,18 @@
 """The `$PARAMETER` values a suite runs with: the as-of day, the row-count bounds around the
-accepted baseline, the funnel states."""
+accepted baseline, the funnel states, the grades and the plausibility bounds (each read from its
+one home: the seeds and the dbt vars)."""
 
 import math
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 
 from orchestration.quality.suites import ROW_COUNT_EXPECTATION
-from orchestration.vocabulary import funnel_states
+from orchestration.vocabulary import (
+    earliest_plausible_date,
+    funnel_states,
+    icp_grades,
+    plausible_bounds,
+)
 
 
 def row_count_bounds(baseline: int | None, max_drop_share: float) -> tuple[int, int | None]:
@@ -36,4 +42,14 @@ def expectation_parameters(as_of: date, expectations: Iterable[Mapping], baselin
         # the states of the `funnel_states` seed, for the suites that check a state column
         "funnel_states": [state.state for state in funnel_states()],
         "funnel_stages": [state.state for state in funnel_states() if state.kind == "stage"],
+        # the grades of the `icp_grade_bands` seed
+        "icp_grades": list(icp_grades()),
+        # the plausibility vars of dbt_project.yml: the date floor, and `plausible_<measure>_min`
+        # / `plausible_<measure>_max` for each `plausible_<measure>`
+        "earliest_plausible_at": datetime.combine(earliest_plausible_date(), datetime.min.time()),
+        **{
+            f"plausible_{measure}_{end}": value
+            for measure, bounds in plausible_bounds().items()
+            for end, value in bounds._asdict().items()
+        },
     }

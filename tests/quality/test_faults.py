@@ -1,14 +1,19 @@
-"""Each suite catches the fault it guards against, with the right count and the right effect.
+"""Each check catches the fault it guards against, with the right count and the right effect.
 
-Every case copies the clean warehouse, injects one fault with SQL, and runs that one suite the way
-the Dagster check does (GX on DuckDB, SQL pushdown). Public tables have enforced contracts, so a
-fault their constraints would refuse (a duplicate key) is injected into a copy without them, as a
-broken model would have built it.
+Every case copies the clean warehouse and injects one fault with SQL. A raw suite (the raw gate)
+and the volume of a model's suite run the way the Dagster check does (GX on DuckDB, SQL pushdown);
+a model rule runs as its dbt test does (the query dbt compiled for it). Public tables have enforced
+contracts, so a fault their constraints would refuse (a duplicate key) is injected into a copy
+without them, as a broken model would have built it.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,9 +24,17 @@ from quality_base import AS_OF, CleanBase
 from orchestration.defs.quality_checks import check_result
 from orchestration.quality.gx_runner import validate_suites
 from orchestration.quality.outcomes import SuiteOutcome
-from orchestration.quality.suites import BLOCKING_SEVERITY, CHECK_NAME, load_suites
+from orchestration.quality.suites import (
+    BLOCKING_SEVERITY,
+    CHECK_NAME,
+    ROW_COUNT_EXPECTATION,
+    load_suites,
+)
+from orchestration.settings import PROJECT_DIR
 
 pytestmark = pytest.mark.slow
+
+DBT = str(Path(sys.executable).parent / "dbt")
 
 SUITES = {suite.name: suite for suite in load_suites()}
 
@@ -45,7 +58,7 @@ FAULTS = {
         "raw.companies",
         "update raw.companies set employee_count = -5 where company_id in"
         " (select company_id from raw.companies order by company_id limit 3)",
-        "employee_count is between 0 and 5 million",
+        "employee_count is a plausible head count (var plausible_employee_count)",
         3,
         False,
     ),
@@ -61,7 +74,8 @@ FAULTS = {
         "raw.engagement_events",
         "update raw.engagement_events set occurred_at = timestamp '2026-07-01 00:00:00'"
         " where event_id in (select event_id from raw.engagement_events order by event_id limit 5)",
-        "occurred_at is neither before 2000 nor after the run's as-of day",
+        "occurred_at is neither before the date floor (var earliest_plausible_date) nor after the"
+        " run's as-of day",
         5,
         False,
     ),
@@ -70,7 +84,8 @@ FAULTS = {
         "update raw.sales_activities set occurred_at = timestamp '1999-12-31 23:00:00'"
         " where activity_id in"
         " (select activity_id from raw.sales_activities order by activity_id limit 2)",
-        "occurred_at is neither before 2000 nor after the run's as-of day",
+        "occurred_at is neither before the date floor (var earliest_plausible_date) nor after the"
+        " run's as-of day",
         2,
         False,
     ),
@@ -78,115 +93,117 @@ FAULTS = {
         "raw.opportunities",
         "update raw.opportunities set amount_eur = -1 where opportunity_id in"
         " (select opportunity_id from raw.opportunities order by opportunity_id limit 1)",
-        "amount_eur is between 0 and 100 billion euros",
+        "amount_eur is a plausible amount (var plausible_amount_eur)",
         1,
         False,
     ),
-    "staged companies with invalid domains": Fault(
-        "staging.stg_landing__companies",
+}
+
+
+@dataclass(frozen=True)
+class ModelFault:
+    """A fault in a model, and the dbt test that catches it: (model, column or None, test)."""
+
+    test: tuple[str, str | None, str]
+    sql: str
+    unexpected: int  # failing rows the test returns; -1: as many as the fault touched
+    blocking: bool
+
+
+# The model rules are dbt tests (the suites on models keep the volume): each catches its fault.
+MODEL_FAULTS = {
+    "staged companies with invalid domains": ModelFault(
+        ("stg_landing__companies", "domain", "valid_domain"),
         "update raw.companies set domain = 'acme dot fr' where company_id in"
         " (select company_id from raw.companies order by company_id limit 2)",
-        "web domains are syntactically valid (acme.fr, no scheme, path or spaces)",
         2,
         False,
     ),
-    "staged contacts with a country that is no ISO code": Fault(
-        "staging.stg_landing__contacts",
+    "staged contacts with a country that is no ISO code": ModelFault(
+        ("stg_landing__contacts", "country_code", "relationships"),
         "update raw.contacts set country = 'Atlantis' where contact_id in"
         " (select contact_id from raw.contacts order by contact_id limit 3)",
-        "country_code is an ISO 3166-1 alpha-2 country code",
         3,
         False,
     ),
-    "staged events whose contact nobody knows": Fault(
-        "staging.stg_landing__engagement_events",
-        # staged events are a table (see the model): the fault is where the suite reads
+    "staged events whose contact nobody knows": ModelFault(
+        ("stg_landing__engagement_events", "contact_id", "known_by_id_or_email"),
+        # staged events are a table (see the model): the fault is where the test reads
         "update staging.stg_landing__engagement_events set contact_id = 'CON-NOBODY', email = null"
         " where event_id in"
         " (select event_id from staging.stg_landing__engagement_events order by event_id limit 6)",
-        "every event's contact is known, by contact id or by email",
         6,
         False,
     ),
-    "staged activities of an unknown type": Fault(
-        "staging.stg_landing__sales_activities",
+    "staged activities of an unknown type": ModelFault(
+        ("stg_landing__sales_activities", "activity_type", "relationships_where"),
         "update raw.sales_activities set activity_type = 'carrier pigeon' where activity_id in"
         " (select activity_id from raw.sales_activities order by activity_id limit 2)",
-        "activity_type is a canonical activity type",
         2,
         False,
     ),
-    "companies with a fit score over 100": Fault(
-        "marts.dim_companies",
+    "companies with a fit score over 100": ModelFault(
+        ("dim_companies", "icp_fit_score", "score_in_range"),
         "update marts.dim_companies set icp_fit_score = 150 where company_id in"
         " (select company_id from marts.dim_companies order by company_id limit 2)",
-        "icp_fit_score is between 0 and 100",
         2,
         True,
     ),
-    "a contact twice": Fault(
-        "marts.dim_contacts",
+    "a contact twice": ModelFault(
+        ("dim_contacts", "contact_id", "unique"),
         _rebuilt(
             "marts.dim_contacts",
             "select * from marts.dim_contacts union all"
             " (select * from marts.dim_contacts order by contact_id limit 1)",
         ),
-        "contact_id identifies one row",
-        2,  # both rows of the duplicated id are unexpected
+        1,  # dbt's unique test returns each duplicated id once
         True,
     ),
-    "contacts in a stage out of the set": Fault(
-        "marts.dim_contacts",
+    "contacts in a stage out of the set": ModelFault(
+        ("dim_contacts", "funnel_stage", "relationships"),
         "update marts.dim_contacts set funnel_stage = 'zombie' where contact_id in"
         " (select contact_id from marts.dim_contacts order by contact_id limit 3)",
-        "funnel_stage is a funnel state",
         3,
         True,
     ),
-    "events of a contact missing from dim_contacts": Fault(
-        "marts.fct_engagement_events",
+    "events of a contact missing from dim_contacts": ModelFault(
+        ("fct_engagement_events", "contact_id", "relationships"),
         "update marts.fct_engagement_events set contact_id = 'CON-GHOST' where event_id in"
         " (select event_id from marts.fct_engagement_events order by event_id limit 4)",
-        "every event's contact is in dim_contacts",
         4,
         True,
     ),
-    "transitions out of funnel order": Fault(
-        "marts.fct_funnel_transitions",
+    "transitions out of funnel order": ModelFault(
+        ("fct_funnel_transitions", None, "stages_entered_in_funnel_order"),
         "update marts.fct_funnel_transitions set entered_at = timestamp '2026-06-30 12:00:00'"
         " where stage = 'prospect' and contact_id in ("
         "select contact_id from marts.fct_funnel_transitions where stage = 'lead'"
         " and entered_at < timestamp '2026-06-01' intersect"
         " select contact_id from marts.fct_funnel_transitions where stage = 'prospect'"
         " order by contact_id limit 3)",
-        "each contact first enters the stages in funnel order"
-        " (prospect, lead, MQL, SQL, opportunity, customer)",
         3,
         True,
     ),
-    "a negative daily count": Fault(
-        "marts.fct_funnel_daily",
+    "a negative daily count": ModelFault(
+        ("fct_funnel_daily", "contacts", "not_negative"),
         "update marts.fct_funnel_daily set contacts = -1 where funnel_date ="
         " (select max(funnel_date) from marts.fct_funnel_daily) and contacts > 0"
         " and stage = 'lead'",
-        "contacts is not negative",
-        -1,  # as many rows as the update touched
+        -1,
         True,
     ),
-    "conversion rates above 1": Fault(
-        "marts.rpt_stage_conversion",
+    "conversion rates above 1": ModelFault(
+        ("rpt_stage_conversion", "lead_to_mql_rate", "score_in_range"),
         "update marts.rpt_stage_conversion set lead_to_mql_rate = 1.5 where rowid in"
         " (select rowid from marts.rpt_stage_conversion where lead_to_mql_rate is not null"
         " order by rowid limit 2)",
-        "lead_to_mql_rate is a conversion rate between 0 and 1",
         2,
         True,
     ),
-    "a scorecard rate above 1": Fault(
-        "marts.rpt_b2b_base_quality",
+    "a scorecard rate above 1": ModelFault(
+        ("rpt_b2b_base_quality", "pass_rate", "score_in_range"),
         "update marts.rpt_b2b_base_quality set pass_rate = 1.5 where quality_check_id ="
         " 'contacts:email_missing:all'",
-        "pass_rate is a rate between 0 and 1",
         1,
         True,
     ),
@@ -220,7 +237,11 @@ def _faulty_copy(clean_base: CleanBase, workspace: Path, sql: str) -> int:
 
 
 def test_every_suite_has_a_fault_case() -> None:
-    assert {fault.suite for fault in FAULTS.values()} == set(SUITES)
+    """The raw suites here; the suites on models hold only their volume, collapsed below."""
+    raw = {name for name, suite in SUITES.items() if suite.layer == "raw"}
+    assert {fault.suite for fault in FAULTS.values()} == raw
+    for name in set(SUITES) - raw:
+        assert [e["type"] for e in SUITES[name].expectations] == [ROW_COUNT_EXPECTATION], name
 
 
 @pytest.mark.parametrize("case", list(FAULTS))
@@ -258,30 +279,96 @@ def test_the_suite_catches_its_fault(clean_base: CleanBase, workspace: Path, cas
     assert found.failing_rows_sql in result.description
 
 
+@pytest.mark.parametrize(
+    "suite_name", sorted(name for name, suite in SUITES.items() if suite.layer != "raw")
+)
 def test_a_collapsed_row_count_blocks_against_the_previous_run(
-    clean_base: CleanBase, workspace: Path
+    clean_base: CleanBase, workspace: Path, suite_name: str
 ) -> None:
+    table = SUITES[suite_name].table
+    schema, name = table.split(".")
     with duckdb.connect(str(clean_base.pristine), read_only=True) as connection:
-        before = connection.execute("select count(*) from marts.fct_engagement_events").fetchone()
+        [before] = connection.execute(f"select count(*) from {table}").fetchone()
+        [kind] = connection.execute(
+            "select table_type from information_schema.tables"
+            " where table_schema = ? and table_name = ?",
+            [schema, name],
+        ).fetchone()
+    # half the rows, as a broken model would have built it (a staged view becomes a table)
+    full = f"{table}__full"
     _faulty_copy(
         clean_base,
         workspace,
-        _rebuilt(
-            "marts.fct_engagement_events",
-            "select * from marts.fct_engagement_events using sample 50 percent (bernoulli, 7)",
+        (f"alter view {table} rename to {name}__full; " if kind == "VIEW" else "")
+        + _rebuilt(
+            table,
+            f"select * from {full if kind == 'VIEW' else table}"
+            " using sample 50 percent (bernoulli, 7)",
         ),
     )
-    outcome = _validate(
-        workspace, "marts.fct_engagement_events", {"marts.fct_engagement_events": before[0]}
-    )
+    outcome = _validate(workspace, suite_name, {suite_name: before})
     [failed] = outcome.blocking_failed
-    assert failed.expectation_type == "expect_table_row_count_to_be_between"
+    assert failed.expectation_type == ROW_COUNT_EXPECTATION
     result = check_result(outcome, workspace / "index.html")
     assert result.severity.value == "ERROR"
-    assert result.metadata["row_count_baseline"].value == before[0]
+    assert result.metadata["row_count_baseline"].value == before
     # the baseline of the next run stays the accepted count, not the collapsed one
-    assert result.metadata["accepted_row_count"].value == before[0]
+    assert result.metadata["accepted_row_count"].value == before
     assert "FUNNEL_QUALITY_ACCEPT_ROW_COUNTS=1" in result.description
+
+
+@pytest.fixture(scope="module")
+def model_tests(clean_base: CleanBase, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The compiled SQL and severity of the dbt tests of MODEL_FAULTS, by (model, column, test)."""
+    target = tmp_path_factory.mktemp("dbt_target")
+    home = tmp_path_factory.mktemp("dbt_home")
+    shutil.copy(clean_base.pristine, home / "warehouse.duckdb")
+    tests_of = " ".join(sorted({f"{model},resource_type:test" for model, _, _ in _fault_tests()}))
+    subprocess.run(
+        [
+            *(DBT, "compile", "--quiet", "--profiles-dir", str(PROJECT_DIR)),
+            *("--target-path", str(target), "--vars", json.dumps({"as_of": AS_OF.isoformat()})),
+            *("--select", tests_of),
+        ],
+        cwd=PROJECT_DIR,
+        env={**os.environ, "FUNNEL_HOME": str(home)},
+        check=True,
+    )
+    manifest = json.loads((target / "manifest.json").read_text())
+    tests: dict = {}
+    for node in manifest["nodes"].values():
+        if node["resource_type"] != "test" or not node.get("test_metadata"):
+            continue
+        model = (node.get("attached_node") or "").rsplit(".", 1)[-1]
+        key = (model, node.get("column_name"), node["test_metadata"]["name"])
+        if key in _fault_tests() and node.get("compiled_code"):
+            tests.setdefault(key, []).append((node["compiled_code"], node["config"]["severity"]))
+    return tests
+
+
+def _fault_tests() -> set[tuple[str, str | None, str]]:
+    return {fault.test for fault in MODEL_FAULTS.values()}
+
+
+@pytest.mark.parametrize("case", list(MODEL_FAULTS))
+def test_the_dbt_test_catches_its_fault(
+    clean_base: CleanBase, workspace: Path, model_tests: dict, case: str
+) -> None:
+    """What `dbt build` finds: the test's query (as dbt compiled it) returns the failing rows."""
+    fault = MODEL_FAULTS[case]
+    assert fault.test in model_tests, f"no dbt test {fault.test}"
+    [(sql, severity)] = model_tests[fault.test]
+    _faulty_copy(clean_base, workspace, "select 1")  # the clean base, named as dbt names it
+    with duckdb.connect(str(workspace / "warehouse.duckdb"), read_only=True) as connection:
+        [clean] = connection.execute(f"select count(*) from ({sql}) as failures").fetchone()
+    assert clean == 0, "the clean base already fails the test"
+    touched = _faulty_copy(clean_base, workspace, fault.sql)
+    expected = touched if fault.unexpected == -1 else fault.unexpected
+    assert expected > 0, "the fault touched no row: the test data lacks the case"
+    with duckdb.connect(str(workspace / "warehouse.duckdb"), read_only=True) as connection:
+        [found] = connection.execute(f"select count(*) from ({sql}) as failures").fetchone()
+    assert found == expected
+    assert (severity.lower() == "error") is fault.blocking
 
 
 def test_the_checks_hold_no_lock_on_the_warehouse(clean_base: CleanBase, workspace: Path) -> None:
