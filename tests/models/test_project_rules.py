@@ -255,10 +255,6 @@ def _dag_children(manifest: dict, unique_id: str) -> set[str]:
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rpt_b2b_base_quality reads 11 parents (being split per entity)",
-)
 def test_no_model_reads_too_many_parents(dbt_manifest: dict) -> None:
     """fct_too_many_joins: a model referencing 7 or more distinct models, seeds or sources does
     too much in one place (the evaluator counts references, not `join` keywords)."""

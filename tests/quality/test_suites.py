@@ -14,7 +14,7 @@ from orchestration.quality.failures import failed_check_lines
 from orchestration.quality.parameters import row_count_bounds
 from orchestration.quality.suites import CHECK_NAME, load_suites
 
-# Expectations that run as SQL on DuckDB here (STACK.md): regex and LIKE ones do not, so they
+# Expectations that run as SQL on DuckDB here: regex and LIKE ones do not, so they
 # are written as unexpected_rows_expectation with regexp_full_match.
 SQL_SAFE = {
     "expect_column_values_to_not_be_null",
