@@ -9,7 +9,7 @@ from itertools import pairwise
 import pytest
 from pipeline_run import AS_OF, FUNNEL, Run
 
-from orchestration.vocabulary import funnel_stages
+from orchestration.vocabulary import earliest_plausible_date, funnel_stages
 
 pytestmark = pytest.mark.e2e
 
@@ -108,6 +108,30 @@ def test_nothing_after_the_as_of_day_is_counted(run: Run) -> None:
     after = f"occurred_at >= date '{AS_OF}' + 1"
     assert run.scalar(f"select count(*) from marts.fct_engagement_events where {after}") == 0
     assert run.scalar("select max(as_of_date) from marts.dim_contacts") == AS_OF
+
+
+def test_no_stage_cohort_or_duration_uses_a_date_before_the_floor(run: Run) -> None:
+    """The generated base holds events, activities and creations dated 1900-01-01 and
+    1970-01-01 (export defaults): the scorecard counts them, the funnel never reads them."""
+    floor = earliest_plausible_date()
+    implausible = run.scalar(
+        f"select count(*) from staging.stg_landing__engagement_events where occurred_at < '{floor}'"
+    )
+    assert implausible > 0, "the generated base lacks the case"
+    counted = run.scalar(
+        "select sum(failed_count) from marts.rpt_b2b_base_quality"
+        " where entity = 'engagement_events' and check_name = 'occurred_at_out_of_range'"
+        " and record_source = 'all'"
+    )
+    assert counted >= implausible
+    stage_dates = ", ".join(f"min({stage}_at)" for stage in STAGES)
+    earliest = [
+        run.scalar("select min(entered_at) from marts.fct_funnel_transitions"),
+        run.scalar("select min(cohort_month) from marts.rpt_stage_conversion"),
+        *run.query(f"select {stage_dates} from marts.dim_contacts")[0],
+        run.scalar("select min(occurred_at) from marts.fct_engagement_events"),
+    ]
+    assert all(day is None or str(day) >= floor.isoformat() for day in earliest), earliest
 
 
 def test_a_second_run_loads_nothing_again(run: Run) -> None:

@@ -4,7 +4,9 @@
 -- A record is known from its `created_at`; without one, from its first fact (an event, activity
 -- or opportunity naming its id, or an event sent to its email), else from its first update, else
 -- from its first load. Records not known by the as-of day are left out, so an as-of run sees the
--- base as it was, and a record created later never changes an earlier day. The surviving
+-- base as it was, and a record created later never changes an earlier day. A date before the
+-- date floor (var `earliest_plausible_date`: a 1900-01-01 or 1970-01-01 export default) is no
+-- date: such a `created_at` or update is skipped, and such facts are not read. The surviving
 -- contact_id is the source id of the person's first-known record, so it stays the same when the
 -- person is exported again under another id.
 with
@@ -14,7 +16,7 @@ contacts as (
     select
         contact_id,
         email,
-        created_at,
+        case when created_at >= {{ earliest_plausible_at() }} then created_at end as created_at,
         updated_at,
         loaded_at
 
@@ -26,7 +28,7 @@ contact_versions as (
 
     select
         contact_id,
-        min(updated_at) as first_updated_at,
+        min(case when updated_at >= {{ earliest_plausible_at() }} then updated_at end) as first_updated_at,
         min(loaded_at) as first_loaded_at
 
     from {{ ref('stg_landing__contacts') }}
@@ -42,7 +44,7 @@ events as (
         occurred_at
 
     from {{ ref('stg_landing__engagement_events') }}
-    where occurred_at < {{ as_of_at() }}
+    where not {{ outside_plausible_dates('occurred_at') }}
 
 ),
 
@@ -53,7 +55,7 @@ activities as (
         occurred_at
 
     from {{ ref('stg_landing__sales_activities') }}
-    where occurred_at < {{ as_of_at() }}
+    where not {{ outside_plausible_dates('occurred_at') }}
 
 ),
 
@@ -64,7 +66,7 @@ opportunities as (
         created_at
 
     from {{ ref('stg_landing__opportunities') }}
-    where created_at < {{ as_of_at() }}
+    where not {{ outside_plausible_dates('created_at') }}
 
 ),
 

@@ -1,4 +1,5 @@
--- One row per opportunity created by the as-of day and contact it counts for, with the company it
+-- One row per opportunity created from the date floor (var `earliest_plausible_date`) up to the
+-- as-of day and contact it counts for, with the company it
 -- counts for. Nothing is lost:
 -- - an opportunity naming a known contact counts for that contact (re-pointed to the surviving
 --   contact) and for the company named on it, else the contact's company;
@@ -70,7 +71,7 @@ opportunities_known as (
         on opportunities.contact_id = contact_ids.source_contact_id
     left join companies
         on opportunities.company_id = companies.company_id
-    where opportunities.created_at < {{ as_of_at() }}
+    where not {{ outside_plausible_dates('opportunities.created_at') }}
 
 ),
 

@@ -1,4 +1,5 @@
--- One row per sales activity up to the as-of day, re-pointed to the surviving contact, with
+-- One row per sales activity dated from the date floor (var `earliest_plausible_date`) up to the
+-- as-of day, re-pointed to the surviving contact, with
 -- whether it qualifies an SQL: a qualifying activity type (var `sql_activity_types`) that
 -- recorded a need, a budget and the contact's part in the buying decision, and whose outcome is
 -- not `disqualified` (sales saying no never makes an SQL, whatever the flags say).
@@ -42,7 +43,7 @@ activities_flagged as (
     from activities
     inner join contact_ids
         on activities.contact_id = contact_ids.source_contact_id
-    where activities.occurred_at < {{ as_of_at() }}
+    where not {{ outside_plausible_dates('activities.occurred_at') }}
 
 ),
 

@@ -1,4 +1,5 @@
--- One row per accepted engagement event: an event up to the as-of day whose contact is known (by
+-- One row per accepted engagement event: an event dated from the date floor (var
+-- `earliest_plausible_date`) up to the as-of day whose contact is known (by
 -- source contact id, re-pointed to the surviving contact; else, when the event has no contact id
 -- or one that names no contact record, by email: the contact's email of the as-of day or one it
 -- had before, `int_contact_emails_mapped`), with the points its type earns (seed
@@ -52,7 +53,7 @@ events_attributed as (
         on events.contact_id = by_id.source_contact_id
     left join contact_emails as by_email
         on events.email = by_email.email
-    where events.occurred_at < {{ as_of_at() }}
+    where not {{ outside_plausible_dates('events.occurred_at') }}
 
 ),
 
