@@ -241,9 +241,9 @@ def _stub_public_tables(check_in_step: bool | None):
         with duckdb.connect(str(funnel_home.paths.warehouse)) as connection:
             connection.execute("create schema if not exists marts")
             for key in _public_tables():
-                connection.execute(
+                connection.execute(  # with the as-of day publication compares
                     f'create or replace table marts."{key.path[-1]}" as select 1 as id, '
-                    "'x@y.fr' as email"
+                    "'x@y.fr' as email, current_date as as_of_date"
                 )
         for key in _public_tables():
             yield MaterializeResult(asset_key=key)
