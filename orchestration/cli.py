@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 from collections.abc import Iterator
@@ -21,6 +22,10 @@ concurrency:
 telemetry:
   enabled: false
 """
+
+# `funnel` exits with this code when the disk holding FUNNEL_HOME is full (EX_IOERR).
+EXIT_DISK_FULL = 74
+DISK_FULL_SIGNS = ("No space left on device", "database or disk is full", "disk is full")
 
 
 def _use_home(home: str | None) -> FunnelPaths:
@@ -105,6 +110,16 @@ def _execute(
             if selection
             else None,
         )
+
+
+def _failed(result, command: str) -> int:
+    """Report a failed run; its exit code."""
+    full = _failed_for_lack_of_space(result)
+    if full is not None:
+        _say_disk_full(command, full)
+        return EXIT_DISK_FULL
+    _report_failure(result)
+    return 1
 
 
 def _root_cause(error) -> str:
@@ -210,8 +225,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             paths, as_of, lang=args.lang, verbose=args.verbose, replace_later=args.publish
         )
     if not result.success:
-        _report_failure(result)
-        return 1
+        return _failed(result, args.command)
     print_summary(paths, as_of, args.lang)
     return 0
 
@@ -225,8 +239,7 @@ def cmd_load(args: argparse.Namespace) -> int:
             return EXIT_HOME_BUSY
         result = _execute(paths, datetime.now(UTC).date().isoformat(), raw_only=True)
     if not result.success:
-        _report_failure(result)
-        return 1
+        return _failed(result, args.command)
     print_load_status(paths, limit=20)
     return 0
 
@@ -395,9 +408,53 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _disk_full(error: BaseException) -> BaseException | None:
+    """The error in the chain that says the disk is full, if one does."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if getattr(seen, "errno", None) == errno.ENOSPC or any(
+            sign in str(seen) for sign in DISK_FULL_SIGNS
+        ):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def _say_disk_full(command: str, detail: str) -> None:
+    home = os.environ.get("FUNNEL_HOME", "FUNNEL_HOME")
+    print(
+        f"funnel {command}: the disk holding {home} is full ({detail}). Free some space and run"
+        " again: each file loads in one transaction and publication swaps a complete file, so"
+        " nothing half-written is kept and serving.duckdb is as the last good run left it.",
+        file=sys.stderr,
+    )
+
+
+def _failed_for_lack_of_space(result) -> str | None:
+    """The root cause of the run's first step or run failure that says the disk is full."""
+    for event in result.all_events:
+        error = None
+        if event.is_step_failure:
+            error = event.step_failure_data.error
+        elif event.is_run_failure:
+            error = getattr(event.event_specific_data, "error", None)
+        cause = _root_cause(error) if error is not None else ""
+        if any(sign in cause for sign in DISK_FULL_SIGNS):
+            return cause
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except Exception as error:
+        full = _disk_full(error)
+        if full is None:
+            raise
+        first_line = str(full).strip().splitlines()[0][:200]
+        _say_disk_full(args.command, f"{type(full).__name__}: {first_line}")
+        return EXIT_DISK_FULL
 
 
 if __name__ == "__main__":
