@@ -6,8 +6,8 @@
 -- The rules (states in the `funnel_states` seed):
 -- - Marketing, until sales takes over: an identified contact is a `prospect` when it is in the
 --   ICP and `out_of_target` when not, by its fit at each instant (the fit valid then, which
---   int_contact_facts_by_instant carries), so it moves between the two as its fit does; its first interest signal makes a
---   `lead`; an MQL entry
+--   int_contact_facts_by_instant carries), so it moves between the two as its fit does; its
+--   first interest signal makes a `lead`; an MQL entry
 --   point (score, interactions and fit at the MQL thresholds, after interest) makes an `mql`;
 --   the score falling below `recycle_score` makes an MQL `recycled`, and the next MQL entry
 --   point an `mql` again, as many times as it happens.
