@@ -1,6 +1,9 @@
-"""`funnel status`: the load manifest's recent files and the quarantine by reason."""
+"""`funnel status`: the load manifest's recent files, the quarantine by reason, and the landing
+files waiting to be complete."""
 
 from __future__ import annotations
+
+import time
 
 import duckdb
 
@@ -11,8 +14,10 @@ from orchestration.loading import (
     reconcile,
     table_exists,
     unknown_landing_entries,
+    waiting_files,
 )
-from orchestration.settings import FunnelPaths
+from orchestration.loading.reasons import one_line
+from orchestration.settings import FunnelPaths, landing_min_age_seconds
 
 
 def _rows(connection: duckdb.DuckDBPyConnection, limit: int) -> tuple[list, list, list]:
@@ -46,8 +51,11 @@ def print_load_status(paths: FunnelPaths, limit: int = 20) -> None:
     print(f"Recent landing files ({paths.landing}):")
     header = ("loaded at", "entity", "file", "status", "read", "loaded", "quarantined", "reason")
     print("  " + " | ".join(header))
-    for finished_at, *rest in files:
-        print(f"  {finished_at:%Y-%m-%d %H:%M:%S} | " + " | ".join(str(v) for v in rest))
+    for finished_at, *rest, reason in files:
+        # one_line: reasons written by an older loader may span lines
+        values = [*(str(v) for v in rest), one_line(reason)]
+        print(f"  {finished_at:%Y-%m-%d %H:%M:%S} | " + " | ".join(values))
+    print_waiting(paths)
     print("\nQuarantined rows by reason (all loads; details in raw._quarantine):")
     if not reasons:
         print("  none")
@@ -68,3 +76,22 @@ def print_load_status(paths: FunnelPaths, limit: int = 20) -> None:
                 f"  {entity:<18} {m.file_path}: read {m.rows_read}, in raw {m.rows_in_raw},"
                 f" in quarantine {m.rows_in_quarantine}"
             )
+
+
+def print_waiting(paths: FunnelPaths) -> None:
+    """Landing files the next load will not take yet: too recent, or still being transferred."""
+    min_age = landing_min_age_seconds()
+    now = time.time()
+    waiting = [p for entity in ENTITIES for p in waiting_files(paths.landing, entity, min_age)]
+    if not waiting:
+        return
+    print(
+        f"\nWaiting in landing (modified less than {min_age:g}s ago, or still in transfer;"
+        " loaded once complete):"
+    )
+    for path in waiting:
+        try:
+            age = f"modified {now - path.stat().st_mtime:,.0f}s ago"
+        except OSError:
+            age = "gone"
+        print(f"  {path.relative_to(paths.landing)}  ({age})")

@@ -67,7 +67,7 @@ def parse_expression(text: str, kind: ColumnKind) -> str:
 
 def _shown(text: str) -> str:
     """SQL for a value as a reason shows it: on one line, cut after `SHOWN_VALUE_CHARS`."""
-    flat = f"regexp_replace({text}, '\\s+', ' ', 'g')"
+    flat = f"regexp_replace({text}, '[\\s[:cntrl:]]+', ' ', 'g')"
     return (
         f"case when length({flat}) > {SHOWN_VALUE_CHARS}"
         f" then left({flat}, {SHOWN_VALUE_CHARS}) || '…' else {flat} end"

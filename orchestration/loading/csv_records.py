@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from orchestration.loading.sniffing import CsvDialect
 from orchestration.loading.tables import BROKEN_QUOTING, WRONG_FIELD_COUNT
 
-MIN_FIELD_CHARS = 1 << 20
+MIN_FIELD_CHARS = 1 << 17  # Python's own default
 # The text of a broken record kept in the quarantine, at most (the rest is counted, not kept).
 MAX_RAW_CHARS = 1 << 20
 

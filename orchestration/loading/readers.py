@@ -27,11 +27,7 @@ from orchestration.contract import Entity
 from orchestration.loading.columns import map_columns, normalize_column_name, required_names
 from orchestration.loading.csv_records import Record, field_limit, split_records
 from orchestration.loading.outcomes import FileRejected
-from orchestration.loading.reasons import (
-    is_infrastructure_error,
-    name_list,
-    unexpected_error_reason,
-)
+from orchestration.loading.reasons import error_detail, is_infrastructure_error, name_list
 from orchestration.loading.sniffing import (
     BLOCK_BYTES,
     SAMPLE_BYTES,
@@ -83,7 +79,7 @@ def create_broken_table(connection: duckdb.DuckDBPyConnection) -> None:
 
 def drop_staging(connection: duckdb.DuckDBPyConnection) -> None:
     """Drop what staging a file left (after a rejection); never masks the error being handled."""
-    for table in (SRC, BROKEN, "_loading_lines", "_loading_reject_errors", "_loading_reject_scans"):
+    for table in (SRC, BROKEN, "_loading_lines"):
         try:
             connection.execute(f"drop table if exists {table}")
         except duckdb.Error:
@@ -203,25 +199,15 @@ def _read_header(readable: Path, entity: Entity) -> tuple[CsvDialect, list[str],
 
 
 def _duckdb_csv(
-    path: Path,
-    columns: str,
-    skip: int,
-    dialect: CsvDialect,
-    with_rejects: bool,
-    max_line_bytes: int = 0,
+    path: Path, columns: str, skip: int, dialect: CsvDialect, max_line_bytes: int = 0
 ) -> str:
-    rejects = (
-        ", store_rejects = true, rejects_table = '_loading_reject_errors',"
-        " rejects_scan = '_loading_reject_scans'"
-        if with_rejects
-        else ""
-    )
+    """DuckDB's strict CSV reader: it fails on the first structural problem of the file."""
     max_line_size = max(DUCKDB_MAX_LINE_SIZE, max_line_bytes + 1024)
     return (
         f"read_csv({literal(str(path))}, auto_detect = false, header = false, skip = {skip},"
         f" columns = {columns}, delim = {literal(dialect.delimiter)},"
         f" quote = {literal(dialect.quote)}, escape = {literal(dialect.quote)},"
-        f" strict_mode = true, null_padding = false, max_line_size = {max_line_size}{rejects})"
+        f" strict_mode = true, null_padding = false, max_line_size = {max_line_size})"
     )
 
 
@@ -232,31 +218,22 @@ def _stage_csv_fast(
     n_columns: int,
     header_lines: int,
 ) -> tuple[str, int] | None:
-    """Read with DuckDB: the line number SQL and row count, or None to take the exact path."""
-    connection.execute("drop table if exists _loading_reject_errors")
-    connection.execute("drop table if exists _loading_reject_scans")
-    reader = _duckdb_csv(
-        readable.path,
-        _varchar_columns(n_columns),
-        header_lines,
-        dialect,
-        True,
-        readable.max_line_bytes,
-    )
+    """Read with DuckDB: the line number SQL and row count, or None to take the exact path.
+
+    DuckDB fails on a file's first structural problem (broken quoting, a wrong field count, a
+    line too long); staging runs outside the file's transaction, so the exact path takes over.
+    """
+    columns = _varchar_columns(n_columns)
+    reader = _duckdb_csv(readable.path, columns, header_lines, dialect, readable.max_line_bytes)
     try:
         connection.execute(f"create or replace temp table {SRC} as select * from {reader}")
     except duckdb.Error as error:
         if is_infrastructure_error(error, readable.path):
             raise
         return None  # whatever DuckDB stumbled on, the exact path reads record by record
-    rejects = connection.execute("select count(*) from _loading_reject_errors").fetchone()[0]
-    connection.execute("drop table _loading_reject_errors")
-    connection.execute("drop table _loading_reject_scans")
     rows, first_rowid, last_rowid = connection.execute(
         f"select count(*), coalesce(min(rowid), 0), coalesce(max(rowid), -1) from {SRC}"
     ).fetchone()
-    if rejects:
-        return None
     last_line = readable.last_line
     # Row ids of a table made inside a transaction start anywhere, but follow the file's order.
     contiguous = last_rowid - first_rowid + 1 == rows
@@ -461,9 +438,7 @@ def stage_parquet(connection: duckdb.DuckDBPyConnection, path: Path, scan: FileS
         if is_infrastructure_error(error, path):
             raise
         raise FileRejected(
-            unexpected_error_reason(error, "Parquet file").replace(
-                "the Parquet file could not be read", "the Parquet file is truncated or corrupt"
-            )
+            f"the Parquet file is truncated or corrupt ({error_detail(error)}); export it again"
         ) from error
     rows = connection.execute(f"select count(*) from {SRC}").fetchone()[0]
     return Staged(names, "_line_number", rows, "parquet")

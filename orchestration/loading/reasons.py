@@ -18,6 +18,7 @@ import duckdb
 REASON_MAX_CHARS = 300
 # A path with at least two separators, not glued to a word: `/tmp/x/landing/contacts/a.csv`.
 _PATH = re.compile(r"(?<![\w.])(?:[A-Za-z]:)?[/\\][^\s'\"]*[/\\]([^\s'\"/\\]+)")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # The temporary copies a load makes next to the warehouse (see `readers.Workdir`).
 TEMP_PREFIX = ".loading-"
 
@@ -35,7 +36,7 @@ _INFRASTRUCTURE_MESSAGES = (
 def one_line(text: str, limit: int = REASON_MAX_CHARS) -> str:
     """The text on one line, paths shortened to their last part, cut to fewer than `limit`."""
     text = _PATH.sub(lambda m: _short_name(m.group(1)), text)
-    text = " ".join(text.split())
+    text = " ".join(_CONTROL.sub(" ", text).split())
     if len(text) < limit:
         return text
     return text[: limit - 2].rstrip() + "…"
@@ -70,14 +71,19 @@ def is_infrastructure_error(error: BaseException, landing_file: Path) -> bool:
     return False
 
 
-def unexpected_error_reason(error: BaseException, what: str = "file") -> str:
-    """A rejection's reason for an exception that no rule of the loader describes."""
+def error_detail(error: BaseException) -> str:
+    """`Class: message` of an exception, its first sentence, cut short (no line or SQL dump)."""
     message = " ".join(str(error).split())
     if isinstance(error, duckdb.Error):
-        # DuckDB's messages repeat the line they failed on; keep their first sentence.
-        message = re.split(r"(?<=[a-z])\. |Original Line:|\n", message, maxsplit=1)[0]
-    detail = f"{type(error).__name__}: {message[:160]}" if message else type(error).__name__
+        # DuckDB's messages repeat the line or the SQL they failed on; keep their first sentence.
+        message = re.split(r"(?<=[a-z])\. |Original Line:|LINE \d+:", message, maxsplit=1)[0]
+        message = re.sub(r"^[A-Za-z ]*Error: ", "", message).strip()
+    return f"{type(error).__name__}: {message[:160]}" if message else type(error).__name__
+
+
+def unexpected_error_reason(error: BaseException) -> str:
+    """A rejection's reason for an exception that no rule of the loader describes."""
     return one_line(
-        f"the {what} could not be read ({detail}); check that it is a complete CSV, JSON Lines or"
-        " Parquet export and drop it again"
+        f"the file could not be read ({error_detail(error)}); check that it is a complete CSV,"
+        " JSON Lines or Parquet export and drop it again"
     )

@@ -102,12 +102,13 @@ def detect_encoding(head: bytes, is_utf8: bool) -> str:
         return "utf-8-sig"
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
-    if not is_utf8:
-        # UTF-16 without a BOM: text in Latin letters has a NUL byte every other byte.
-        sample = head[: 4096 - 4096 % 2]
-        if sample and sample[1::2].count(0) > 0.9 * len(sample[1::2]):
+    # UTF-16 without a BOM: text in Latin letters has a NUL byte every other byte (and, all ASCII,
+    # may even be valid UTF-8).
+    sample = head[:4096]
+    if len(sample) >= 4:
+        if sample[1::2].count(0) > 0.9 * len(sample[1::2]) and sample[0::2].count(0) == 0:
             return "utf-16-le"
-        if sample and sample[0::2].count(0) > 0.9 * len(sample[0::2]):
+        if sample[0::2].count(0) > 0.9 * len(sample[0::2]) and sample[1::2].count(0) == 0:
             return "utf-16-be"
     return "utf-8" if is_utf8 else "cp1252"
 
