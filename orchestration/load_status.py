@@ -4,6 +4,7 @@ files waiting to be complete."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import duckdb
 
@@ -20,7 +21,7 @@ from orchestration.loading.reasons import one_line
 from orchestration.settings import FunnelPaths, landing_min_age_seconds
 
 
-def _rows(connection: duckdb.DuckDBPyConnection, limit: int) -> tuple[list, list, list]:
+def _rows(connection: duckdb.DuckDBPyConnection, limit: int) -> tuple[list, list, list, dict]:
     files = connection.execute(
         f"""
         select finished_at, entity, file_name, status, rows_read, rows_loaded,
@@ -38,7 +39,13 @@ def _rows(connection: duckdb.DuckDBPyConnection, limit: int) -> tuple[list, list
     mismatches = []
     for entity in ENTITIES:
         mismatches += [(entity, m) for m in reconcile(connection, entity)]
-    return files, reasons, mismatches
+    # When each file was last taken (UTC epoch seconds): a file unchanged since is not waiting.
+    handled = dict(
+        connection.execute(
+            f"select file_path, epoch(max(started_at)) from {MANIFEST_TABLE} group by 1"
+        ).fetchall()
+    )
+    return files, reasons, mismatches, handled
 
 
 def print_load_status(paths: FunnelPaths, limit: int = 20) -> None:
@@ -47,7 +54,7 @@ def print_load_status(paths: FunnelPaths, limit: int = 20) -> None:
         if not table_exists(connection, MANIFEST_TABLE):
             print(f"No load yet in {paths.warehouse}: run `funnel load`.")
             return
-        files, reasons, mismatches = _rows(connection, limit)
+        files, reasons, mismatches, handled = _rows(connection, limit)
     print(f"Recent landing files ({paths.landing}):")
     header = ("loaded at", "entity", "file", "status", "read", "loaded", "quarantined", "reason")
     print("  " + " | ".join(header))
@@ -55,7 +62,7 @@ def print_load_status(paths: FunnelPaths, limit: int = 20) -> None:
         # one_line: reasons written by an older loader may span lines
         values = [*(str(v) for v in rest), one_line(reason)]
         print(f"  {finished_at:%Y-%m-%d %H:%M:%S} | " + " | ".join(values))
-    print_waiting(paths)
+    print_waiting(paths, handled)
     print("\nQuarantined rows by reason (all loads; details in raw._quarantine):")
     if not reasons:
         print("  none")
@@ -78,11 +85,27 @@ def print_load_status(paths: FunnelPaths, limit: int = 20) -> None:
             )
 
 
-def print_waiting(paths: FunnelPaths) -> None:
-    """Landing files the next load will not take yet: too recent, or still being transferred."""
+def _changed_since(path: Path, handled_at: float | None) -> bool:
+    try:
+        return handled_at is None or path.stat().st_mtime > handled_at
+    except OSError:
+        return False
+
+
+def print_waiting(paths: FunnelPaths, handled: dict[str, float]) -> None:
+    """Landing files the next load will not take yet: too recent, or still being transferred.
+
+    `handled`: when each landing file was last loaded, rejected or skipped (a file not changed
+    since is not waiting for anything).
+    """
     min_age = landing_min_age_seconds()
     now = time.time()
-    waiting = [p for entity in ENTITIES for p in waiting_files(paths.landing, entity, min_age)]
+    waiting = [
+        p
+        for entity in ENTITIES
+        for p in waiting_files(paths.landing, entity, min_age)
+        if _changed_since(p, handled.get(str(p)))
+    ]
     if not waiting:
         return
     print(

@@ -73,7 +73,7 @@ def is_infrastructure_error(error: BaseException, landing_file: Path) -> bool:
 
 def error_detail(error: BaseException) -> str:
     """`Class: message` of an exception, its first sentence, cut short (no line or SQL dump)."""
-    message = " ".join(str(error).split())
+    message = " ".join(_PATH.sub(lambda m: _short_name(m.group(1)), str(error)).split())
     if isinstance(error, duckdb.Error):
         # DuckDB's messages repeat the line or the SQL they failed on; keep their first sentence.
         message = re.split(r"(?<=[a-z])\. |Original Line:|LINE \d+:", message, maxsplit=1)[0]
