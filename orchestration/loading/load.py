@@ -297,7 +297,7 @@ def load_entity(
                 log.warning("Rejected %s: %s", path, load.reason)
                 _record(connection, load, result.load_id, 0, utc_now())
             elif scan.content_hash in loaded:
-                reason = f"same content as {loaded[scan.content_hash]}, already loaded"
+                reason = one_line(f"same content as {loaded[scan.content_hash]}, already loaded")
                 load = FileLoad(entity_name, path, scan.content_hash, "skipped", reason=reason)
                 log.info("Skipped %s: %s", path, reason)
                 _record(connection, load, result.load_id, scan.size, utc_now())
