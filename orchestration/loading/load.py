@@ -284,7 +284,12 @@ def load_entity(
             if scan is None:
                 if path.exists():
                     result.waiting.append(path)
-                    log.info("Waiting for %s: modified less than %ss ago", path, min_age)
+                    log.warning(
+                        "Waiting for %s: still changing, or modified less than %gs ago and no"
+                        " .done marker; a later load takes it",
+                        path,
+                        min_age,
+                    )
                 continue
             unreadable = scan if isinstance(scan, str) else None
             if unreadable is not None:  # no content to identify the file by

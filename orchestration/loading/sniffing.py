@@ -32,9 +32,25 @@ class FileScan:
     max_line_bytes: int = 0  # at least the length of the longest line, in bytes
 
 
+SHORT_LINE_BYTES = 1 << 17
+
+
+def _longest_inner_line(block: bytes, first: int, last: int) -> int:
+    """A bound on the lines between the block's first and last line breaks: exact when one is
+    longer than SHORT_LINE_BYTES, else SHORT_LINE_BYTES (a line break in every half of that
+    length means no line is longer), without splitting the block into lines."""
+    if last - first <= SHORT_LINE_BYTES:
+        return last - first
+    step = SHORT_LINE_BYTES // 2
+    for start in range(first, last, step):
+        if block.find(b"\n", start + 1, min(start + step, last) + 1) < 0:
+            return max(map(len, block[first:last].split(b"\n")))
+    return SHORT_LINE_BYTES
+
+
 class LineCounter:
     """Counts, over byte blocks, the number of the last line that is not blank at the end, and
-    bounds the length of the longest line (exact for lines longer than a block)."""
+    bounds the length of the longest line (exact for lines longer than SHORT_LINE_BYTES)."""
 
     def __init__(self) -> None:
         self.newlines = 0
@@ -52,9 +68,8 @@ class LineCounter:
             self._open_line += len(block)
             self.max_line_bytes = max(self.max_line_bytes, self._open_line)
             return
-        # Lines that start and end inside the block are shorter than the block.
         last = block.rfind(b"\n")
-        inner = last - first if last > first else 0
+        inner = _longest_inner_line(block, first, last)
         self.max_line_bytes = max(self.max_line_bytes, self._open_line + first, inner)
         self._open_line = len(block) - last - 1
         self.max_line_bytes = max(self.max_line_bytes, self._open_line)

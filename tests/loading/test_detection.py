@@ -10,7 +10,13 @@ from orchestration.contract import CONTACTS, ENGAGEMENT_EVENTS
 from orchestration.loading import FileRejected
 from orchestration.loading.columns import map_columns, normalize_column_name
 from orchestration.loading.csv_records import BrokenRecord, Record, split_records
-from orchestration.loading.sniffing import CsvDialect, LineCounter, detect_encoding, sniff_dialect
+from orchestration.loading.sniffing import (
+    CsvDialect,
+    LineCounter,
+    detect_encoding,
+    not_text_reason,
+    sniff_dialect,
+)
 from orchestration.loading.tables import BROKEN_QUOTING, WRONG_FIELD_COUNT
 
 
@@ -107,3 +113,36 @@ def test_a_wrong_field_count_quarantines_the_whole_record() -> None:
     assert records[1].raw == 'c,"d\ne",f,g'
     assert "lines 3-4" in records[1].reason
     assert records[2] == Record(5, ["h", "i", "j"])
+
+
+@pytest.mark.parametrize("block_bytes", [7, 65_536, 1 << 20])
+def test_line_counter_knows_the_longest_line_when_it_is_long(block_bytes: int) -> None:
+    lengths = [10, 300_000, 0, 140_000, 2_000_000, 5]
+    data = b"\n".join(b"x" * n for n in lengths)
+    counter = LineCounter()
+    for start in range(0, len(data), block_bytes):
+        counter.update(data[start : start + block_bytes])
+    assert counter.max_line_bytes == 2_000_000
+    short = LineCounter()
+    short.update(b"a,b\n" * 100_000)
+    assert 3 <= short.max_line_bytes <= 1 << 17  # a bound, cheap to compute
+
+
+@pytest.mark.parametrize(
+    ("head", "expected"),
+    [
+        (b"\x1f\x8b\x08\x00", "gzip"),
+        (b"PK\x03\x04", "ZIP"),
+        (b"\x00\x01\x02\x03" * 100, "control characters"),
+        (b"a,b\n" + b"c,d\x00e" * 5 + b"f" * 500 + b"\n", None),  # a few NUL bytes: text
+    ],
+)
+def test_compressed_and_binary_files_are_not_text(head: bytes, expected: str | None) -> None:
+    reason = not_text_reason(head, "utf-8")
+    assert (reason is None) if expected is None else (expected in reason)
+
+
+def test_utf16_without_a_bom_is_recognised() -> None:
+    text = "event_id,event_type\ne1,x\n"
+    assert detect_encoding(text.encode("utf-16-le"), True) == "utf-16-le"
+    assert detect_encoding(text.encode("utf-16-be"), True) == "utf-16-be"
