@@ -11,6 +11,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -83,50 +84,6 @@ def _rollback(connection: duckdb.DuckDBPyConnection) -> None:
         connection.execute("rollback")
 
 
-def _load_file(
-    connection: duckdb.DuckDBPyConnection,
-    entity: Entity,
-    path: Path,
-    scan: FileScan,
-    load_id: str,
-    workdir: Workdir,
-    before_commit: Callable[[Path], None] | None,
-    started_at: datetime,
-) -> FileLoad:
-    """Stage the file, then write its rows and manifest row in one transaction."""
-    staged = _stage(connection, entity, path, scan, workdir)
-    columns = map_columns(entity, staged.names)
-    connection.execute("begin transaction")
-    try:
-        loaded, quarantined = insert_staged(connection, entity, staged, columns, load_id, path)
-        if loaded + quarantined != staged.rows_read:
-            raise RuntimeError(
-                f"{staged.rows_read} rows read but {loaded} loaded and {quarantined} quarantined;"
-                " the load was rolled back. This is a loader bug: please report it"
-            )
-        load = FileLoad(
-            entity.name,
-            path,
-            scan.content_hash,
-            "loaded",
-            rows_read=staged.rows_read,
-            rows_loaded=loaded,
-            rows_quarantined=quarantined,
-            file_format=staged.file_format,
-            encoding=staged.encoding,
-            delimiter=staged.delimiter,
-            extra_columns=tuple(columns.extras),
-        )
-        _record(connection, load, load_id, scan.size, started_at)
-        if before_commit is not None:
-            before_commit(path)
-        connection.execute("commit")
-    except BaseException:
-        _rollback(connection)
-        raise
-    return load
-
-
 def _record(
     connection: duckdb.DuckDBPyConnection,
     load: FileLoad,
@@ -160,48 +117,89 @@ def _record(
     )
 
 
-def _load_one(
-    connection: duckdb.DuckDBPyConnection,
-    entity: Entity,
-    path: Path,
-    scan: FileScan,
-    load_id: str,
-    workdir: Workdir,
-    before_commit: Callable[[Path], None] | None,
-) -> FileLoad:
-    """One file, one transaction with its manifest row; a rejected file records only its reason.
+@dataclass(frozen=True)
+class _EntityLoad:
+    """One load of an entity: what loading each of its files needs."""
 
-    Whatever goes wrong with the file rejects it, with a reason; only an error of the warehouse
-    or the machine (disk full, lock) stops the load.
-    """
-    started_at = utc_now()
-    fmt = FILE_SUFFIXES.get(path.suffix.lower())
-    reason = None
-    if fmt is None:
-        reason = (
-            f"unsupported file type {path.suffix or '(none)'!r}: export it as CSV,"
-            " Parquet or JSON Lines (.csv, .parquet, .jsonl)"
-        )
-    else:
-        try:
-            return _load_file(
-                connection, entity, path, scan, load_id, workdir, before_commit, started_at
+    connection: duckdb.DuckDBPyConnection
+    entity: Entity
+    load_id: str
+    workdir: Workdir
+    before_commit: Callable[[Path], None] | None
+
+    def file(self, path: Path, scan: FileScan) -> FileLoad:
+        """One file, one transaction with its manifest row; a rejected file records only its
+        reason.
+
+        Whatever goes wrong with the file rejects it, with a reason; only an error of the
+        warehouse or the machine (disk full, lock) stops the load.
+        """
+        started_at = utc_now()
+        fmt = FILE_SUFFIXES.get(path.suffix.lower())
+        reason = None
+        if fmt is None:
+            reason = (
+                f"unsupported file type {path.suffix or '(none)'!r}: export it as CSV,"
+                " Parquet or JSON Lines (.csv, .parquet, .jsonl)"
             )
-        except FileRejected as error:
-            reason = str(error)
-        except Exception as error:
-            if is_infrastructure_error(error, path):
-                raise
-            log.exception("Unexpected error while loading %s", path)
-            reason = unexpected_error_reason(error)
-        finally:
-            workdir.clean()
-            drop_staging(connection)
-    load = FileLoad(entity.name, path, scan.content_hash, "rejected", reason=one_line(reason))
-    load.file_format = fmt
-    log.warning("Rejected %s: %s", path, load.reason)
-    _record(connection, load, load_id, scan.size, started_at)
-    return load
+        else:
+            try:
+                return self._load(path, scan, started_at)
+            except FileRejected as error:
+                reason = str(error)
+            except Exception as error:
+                if is_infrastructure_error(error, path):
+                    raise
+                log.exception("Unexpected error while loading %s", path)
+                reason = unexpected_error_reason(error)
+            finally:
+                self.workdir.clean()
+                drop_staging(self.connection)
+        load = FileLoad(
+            self.entity.name, path, scan.content_hash, "rejected", reason=one_line(reason)
+        )
+        load.file_format = fmt
+        log.warning("Rejected %s: %s", path, load.reason)
+        _record(self.connection, load, self.load_id, scan.size, started_at)
+        return load
+
+    def _load(self, path: Path, scan: FileScan, started_at: datetime) -> FileLoad:
+        """Stage the file, then write its rows and manifest row in one transaction."""
+        connection, entity = self.connection, self.entity
+        staged = _stage(connection, entity, path, scan, self.workdir)
+        columns = map_columns(entity, staged.names)
+        connection.execute("begin transaction")
+        try:
+            loaded, quarantined = insert_staged(
+                connection, entity, staged, columns, self.load_id, path
+            )
+            if loaded + quarantined != staged.rows_read:
+                raise RuntimeError(
+                    f"{staged.rows_read} rows read but {loaded} loaded and {quarantined}"
+                    " quarantined; the load was rolled back. This is a loader bug: please"
+                    " report it"
+                )
+            load = FileLoad(
+                entity.name,
+                path,
+                scan.content_hash,
+                "loaded",
+                rows_read=staged.rows_read,
+                rows_loaded=loaded,
+                rows_quarantined=quarantined,
+                file_format=staged.file_format,
+                encoding=staged.encoding,
+                delimiter=staged.delimiter,
+                extra_columns=tuple(columns.extras),
+            )
+            _record(connection, load, self.load_id, scan.size, started_at)
+            if self.before_commit is not None:
+                self.before_commit(path)
+            connection.execute("commit")
+        except BaseException:
+            _rollback(connection)
+            raise
+        return load
 
 
 def _scan(path: Path) -> FileScan | str | None:
@@ -259,7 +257,13 @@ def load_entity(
     with connect(warehouse) as connection:
         ensure_load_tables(connection)
         _remove_stale_copies(warehouse)
-        workdir = Workdir(warehouse.parent, f"{TEMP_PREFIX}{warehouse.stem}-")
+        files_load = _EntityLoad(
+            connection,
+            entity,
+            result.load_id,
+            Workdir(warehouse.parent, f"{TEMP_PREFIX}{warehouse.stem}-"),
+            before_commit,
+        )
         handled = {
             (path, digest)
             for path, digest in connection.execute(
@@ -307,9 +311,7 @@ def load_entity(
                 log.info("Skipped %s: %s", path, reason)
                 _record(connection, load, result.load_id, scan.size, utc_now())
             else:
-                load = _load_one(
-                    connection, entity, path, scan, result.load_id, workdir, before_commit
-                )
+                load = files_load.file(path, scan)
                 if load.status == "loaded":
                     loaded[scan.content_hash] = str(path)
             result.files.append(load)
