@@ -3,8 +3,8 @@
 CSV files are read by DuckDB (fast path). When DuckDB reports a structural problem or fails, or
 when its record count does not account for every physical line of the file (it skips blank lines
 silently), the file is split into records by Python's csv module instead (exact path,
-`csv_records`), which quarantines the broken records with their line numbers and hands the good
-ones to DuckDB in batches. Text that is not UTF-8 is copied to UTF-8 first, in a `Workdir` next to
+`csv_records`), which quarantines the broken records with their line numbers and hands DuckDB a
+clean copy of the good ones. Text that is not UTF-8 is copied to UTF-8 first, in a `Workdir` next to
 the warehouse. Compressed and binary files, lines over `MAX_LINE_BYTES` and headers of more than
 `MAX_COLUMNS` columns are rejected with a reason that says so.
 
@@ -52,7 +52,7 @@ MAX_COLUMNS = 2_000
 MAX_LINE_BYTES = 256 << 20
 DUCKDB_MAX_LINE_SIZE = 8 << 20  # DuckDB's own limit is raised for files with longer lines
 BATCH_ROWS = 50_000
-BATCH_CHARS = 64 << 20
+BATCH_BYTES = 64 << 20
 
 
 @dataclass
@@ -259,37 +259,24 @@ def _stage_csv_fast(
     return "_line_number", rows
 
 
-class _ArrowBatches:
-    """Rows gathered in Python, inserted into a temp table in batches (through Arrow, so values
-    of any length and any character, NUL included, arrive as they are)."""
-
-    def __init__(self, connection: duckdb.DuckDBPyConnection, table: str, names: list[str]):
-        self.connection, self.table, self.names = connection, table, names
-        self.rows: list[list] = []
-        self.chars = 0
-
-    def add(self, row: list) -> None:
-        self.rows.append(row)
-        self.chars += sum(len(v) for v in row if isinstance(v, str))
-        if len(self.rows) >= BATCH_ROWS or self.chars >= BATCH_CHARS:
-            self.flush()
-
-    def flush(self) -> None:
-        if not self.rows:
-            return
-        columns = list(zip(*self.rows, strict=True))
-        batch = pa.table(
-            {
-                name: pa.array(values, pa.int64() if i == 0 else pa.large_string())
-                for i, (name, values) in enumerate(zip(self.names, columns, strict=True))
-            }
-        )
-        self.connection.register("_loading_batch", batch)
-        try:
-            self.connection.execute(f"insert into {self.table} select * from _loading_batch")
-        finally:
-            self.connection.unregister("_loading_batch")
-        self.rows, self.chars = [], 0
+def _insert_rows(
+    connection: duckdb.DuckDBPyConnection, table: str, names: list[str], rows: list[list]
+) -> None:
+    """Rows (a line number, then text values) into a temp table, through Arrow."""
+    if not rows:
+        return
+    columns = zip(*rows, strict=True)
+    batch = pa.table(
+        {
+            name: pa.array(values, pa.int64() if i == 0 else pa.large_string())
+            for i, (name, values) in enumerate(zip(names, columns, strict=True))
+        }
+    )
+    connection.register("_loading_batch", batch)
+    try:
+        connection.execute(f"insert into {table} select * from _loading_batch")
+    finally:
+        connection.unregister("_loading_batch")
 
 
 def _stage_csv_exact(
@@ -298,32 +285,44 @@ def _stage_csv_exact(
     dialect: CsvDialect,
     n_columns: int,
     header_lines: int,
+    workdir: Workdir,
 ) -> int:
-    """Split records with Python's csv module; clean records and broken ones go to DuckDB."""
-    names = ["_line_number", *(f"c{i}" for i in range(n_columns))]
-    connection.execute(
-        f"create or replace temp table {SRC} (_line_number bigint"
-        f"{''.join(f', c{i} varchar' for i in range(n_columns))})"
-    )
-    clean = _ArrowBatches(connection, SRC, names)
-    broken = _ArrowBatches(
-        connection, BROKEN, ["line_number", "reason_kind", "reason", "raw_record"]
-    )
-    rows = 0
-    with readable.path.open(encoding="utf-8-sig", newline="") as source:
+    """Split records with Python's csv module; clean records go to DuckDB through a clean CSV
+    copy (quoted by Python, read by DuckDB in parallel), broken ones through Arrow."""
+    clean_path = workdir.new(".csv")
+    broken_names = ["line_number", "reason_kind", "reason", "raw_record"]
+    broken: list[list] = []
+    broken_chars = rows = 0
+    with (
+        readable.path.open(encoding="utf-8-sig", newline="") as source,
+        clean_path.open("w", encoding="utf-8", newline="") as clean_out,
+    ):
         for _ in range(header_lines):
             source.readline()
+        clean = csv.writer(clean_out, lineterminator="\n")
         records = split_records(
             source, dialect, n_columns, header_lines + 1, field_limit(readable.max_line_bytes)
         )
         for record in records:
             rows += 1
             if isinstance(record, Record):
-                clean.add([record.line_number, *record.fields])
-            else:
-                broken.add([record.line_number, record.kind, record.reason, record.raw])
-    clean.flush()
-    broken.flush()
+                clean.writerow([record.line_number, *record.fields])
+                continue
+            broken.append([record.line_number, record.kind, record.reason, record.raw])
+            broken_chars += len(record.raw)
+            if len(broken) >= BATCH_ROWS or broken_chars >= BATCH_BYTES:
+                _insert_rows(connection, BROKEN, broken_names, broken)
+                broken, broken_chars = [], 0
+    _insert_rows(connection, BROKEN, broken_names, broken)
+    # Quoting at most doubles a line, and the line number comes first.
+    reader = _duckdb_csv(
+        clean_path,
+        _varchar_columns(n_columns, {"_line_number": "BIGINT"}),
+        0,
+        CsvDialect(",", '"'),
+        2 * readable.max_line_bytes + 32,
+    )
+    connection.execute(f"create or replace temp table {SRC} as select * from {reader}")
     return rows
 
 
@@ -344,7 +343,9 @@ def stage_csv(
     if fast is not None:
         staged.line_sql, staged.rows_read = fast
     else:
-        staged.rows_read = _stage_csv_exact(connection, readable, dialect, len(names), header_lines)
+        staged.rows_read = _stage_csv_exact(
+            connection, readable, dialect, len(names), header_lines, workdir
+        )
     return staged
 
 
@@ -429,6 +430,11 @@ def stage_parquet(connection: duckdb.DuckDBPyConnection, path: Path, scan: FileS
     try:
         described = connection.execute(f"describe select * from {reader}").fetchall()
         names = [row[0] for row in described if row[0] != "file_row_number"]
+        if len(names) > MAX_COLUMNS:
+            raise FileRejected(
+                f"too many columns: the file has {len(names):,} columns and the loader reads at"
+                f" most {MAX_COLUMNS:,}"
+            )
         columns = [f"cast({quote(n)} as varchar) as c{i}" for i, n in enumerate(names)]
         connection.execute(
             f"create or replace temp table {SRC} as select file_row_number + 1 as _line_number"
