@@ -349,6 +349,11 @@ def stage_csv(
     return staged
 
 
+def _json_pointer(key: str) -> str:
+    """The JSON pointer of a top-level key: any key, empty or holding quotes, dots or slashes."""
+    return "/" + key.replace("~", "~0").replace("/", "~1")
+
+
 def stage_json_lines(
     connection: duckdb.DuckDBPyConnection, path: Path, scan: FileScan, workdir: Workdir
 ) -> Staged:
@@ -366,7 +371,7 @@ def stage_json_lines(
             select
                 rtrim(ltrim(unnest(lines), chr(65279)), chr(13)) as line,
                 unnest(range(1, len(lines) + 1)) as _line_number
-            from (select string_split(content, chr(10)) as lines
+            from (select string_split_regex(content, '\\r\\n|\\r|\\n') as lines
                 from read_text({literal(str(readable.path))}))
         )
         where trim(line) <> ''
@@ -397,7 +402,7 @@ def stage_json_lines(
             f" at most {MAX_COLUMNS:,} columns"
         )
     columns = [
-        f"json_extract_string(line, {literal('$.' + quote(key))}) as c{i}"
+        f"json_extract_string(line, {literal(_json_pointer(key))}) as c{i}"
         for i, key in enumerate(keys)
     ]
     connection.execute(

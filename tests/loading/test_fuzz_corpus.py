@@ -215,6 +215,13 @@ def corpus(tmp: Path) -> list[Case]:
             "rejected",
             "too many keys",
         ),
+        Case(
+            "odd_keys_cr_line_ends.jsonl",
+            b'{"event_id":"j5","event_type":"x","occurred_at":"2025-01-01","contact_id":"c5",'
+            b'"we\\"ird":1,"":2,"a.b":3,"x/y~":4}\r{"event_id":"j6"}\r',
+            "loaded",
+            rows_loaded=1,
+        ),
         Case("not_objects.jsonl", b'[1]\n2\n"x"\n', "rejected", "no line is a JSON object"),
     ]
     names = [c.name for c in cases]
