@@ -49,6 +49,7 @@ BROKEN = "_loading_broken"
 
 # Limits that keep one file from exhausting the machine; a file past them is rejected, saying so.
 MAX_COLUMNS = 2_000
+MAX_NAME_CHARS = 1_000
 MAX_LINE_BYTES = 256 << 20
 DUCKDB_MAX_LINE_SIZE = 8 << 20  # DuckDB's own limit is raised for files with longer lines
 BATCH_ROWS = 50_000
@@ -140,6 +141,11 @@ def readable_text(path: Path, scan: FileScan, workdir: Workdir) -> Readable:
     not_text = not_text_reason(scan.head, encoding)
     if not_text:
         raise FileRejected(not_text)
+    if encoding == "utf-8-sig" and not scan.is_utf8:
+        raise FileRejected(
+            "the file starts with a UTF-8 byte order mark but is not valid UTF-8: save it again"
+            " as UTF-8, or without the mark in its real encoding"
+        )
     if encoding in ("utf-8", "utf-8-sig"):
         readable = Readable(path, scan.last_content_line, scan.max_line_bytes, encoding)
     else:
@@ -167,6 +173,10 @@ def _read_header(readable: Path, entity: Entity) -> tuple[CsvDialect, list[str],
         sample = handle.read(SAMPLE_BYTES)
         more = bool(handle.read(1))
     if not sample.strip():
+        if more:
+            raise FileRejected(
+                f"the file's first {SAMPLE_BYTES >> 20} MiB hold only blank lines: remove them"
+            )
         raise FileRejected("empty file: no header and no rows")
     body = sample.lstrip("\r\n")
     if more and "\n" not in body and "\r" not in body:
@@ -188,6 +198,11 @@ def _read_header(readable: Path, entity: Entity) -> tuple[CsvDialect, list[str],
         raise FileRejected(
             f"too many columns: the first line has {len(header):,} fields and the loader reads"
             f" at most {MAX_COLUMNS:,}; check the delimiter and the header line"
+        )
+    if any(len(name) > MAX_NAME_CHARS for name in header):
+        raise FileRejected(
+            f"a column name of the first line is over {MAX_NAME_CHARS:,} characters long: is a"
+            " quote of the header line never closed?"
         )
     known = set(entity.column_names)
     if any(normalize_column_name(n, i) in known for i, n in enumerate(header)):

@@ -172,6 +172,12 @@ def corpus(tmp: Path) -> list[Case]:
             rows_loaded=1,
         ),
         Case("utf8_bom.csv", codecs.BOM_UTF8 + _valid(5, 640), "loaded", rows_loaded=5),
+        Case(
+            "utf8_bom_then_invalid.csv",
+            codecs.BOM_UTF8 + _rows(_good(645)) + b"e646,\xff,x\n",
+            "rejected",
+            "byte order mark",
+        ),
         Case("invalid_utf8_and_cp1252.csv", _rows(_good(650)) + b"e651,\x81\x8d\x8f,x\n", "loaded"),
         # Empty and nearly so.
         Case("empty.csv", b"", "rejected", "empty file"),
