@@ -1,7 +1,8 @@
 """Loading an entity: its new landing files, one transaction per file with its manifest row.
 
 A file whose content was loaded before is skipped; a file that cannot be read is rejected whole
-with its reason; a crash midway through a file leaves nothing of it behind.
+with its reason, whatever went wrong, and the load goes on; a file not yet complete waits for a
+later load; a crash midway through a file leaves nothing of it behind.
 """
 
 from __future__ import annotations
@@ -248,8 +249,8 @@ def load_entity(
 
     `before_commit`, when given, is called with the landing file's path inside that file's
     transaction, after its rows and manifest row are written and just before the commit (the crash
-    tests kill the process there). An exception it raises rolls the file back, like any failure
-    of the file.
+    tests kill the process there). An exception it raises rolls the file back and rejects it, like
+    any failure of the file.
     """
     entity = ENTITIES[entity_name]
     result = LoadResult(entity_name, load_id or new_load_id())

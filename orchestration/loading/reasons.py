@@ -17,7 +17,9 @@ import duckdb
 
 REASON_MAX_CHARS = 300
 # A path with at least two separators, not glued to a word: `/tmp/x/landing/contacts/a.csv`.
-_PATH = re.compile(r"(?<![\w.])(?:[A-Za-z]:)?[/\\][^\s'\"]*[/\\]([^\s'\"/\\]+)")
+_PATH = re.compile(
+    r"(?<![\w.])(?:[A-Za-z]:)?[/\\][^\s'\"]*[/\\]([^\s'\"/\\]*[^\s'\"/\\:,;.)])"
+)  # the name does not end with punctuation: `at /a/b.csv: ...` keeps its colon
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # The temporary copies a load makes next to the warehouse (see `readers.Workdir`).
 TEMP_PREFIX = ".loading-"

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import codecs
+import errno
+from pathlib import Path
 
+import duckdb
 import pytest
 
 from orchestration.contract import CONTACTS, ENGAGEMENT_EVENTS
 from orchestration.loading import FileRejected
 from orchestration.loading.columns import map_columns, normalize_column_name
 from orchestration.loading.csv_records import BrokenRecord, Record, split_records
+from orchestration.loading.reasons import REASON_MAX_CHARS, is_infrastructure_error, one_line
 from orchestration.loading.sniffing import (
     CsvDialect,
     LineCounter,
@@ -146,3 +150,22 @@ def test_utf16_without_a_bom_is_recognised() -> None:
     text = "event_id,event_type\ne1,x\n"
     assert detect_encoding(text.encode("utf-16-le"), True) == "utf-16-le"
     assert detect_encoding(text.encode("utf-16-be"), True) == "utf-16-be"
+
+
+def test_reasons_are_one_short_line_without_internal_paths() -> None:
+    text = "cannot read /tmp/abc/.loading-warehouse-x1.csv:\n\tline 2\x00 " + "x" * 500
+    reason = one_line(text)
+    assert reason.startswith("cannot read a temporary copy of the file: line 2 xxx")
+    assert len(reason) < REASON_MAX_CHARS and reason.endswith("…")
+    assert one_line("cannot parse 31/02/2025 in a/b/c") == "cannot parse 31/02/2025 in a/b/c"
+
+
+def test_only_errors_of_the_warehouse_or_the_machine_stop_a_load() -> None:
+    landing_file = Path("/landing/crm.csv")
+    assert is_infrastructure_error(OSError(errno.ENOSPC, "No space left"), landing_file)
+    assert is_infrastructure_error(duckdb.IOException("Could not set lock on file"), landing_file)
+    assert is_infrastructure_error(PermissionError(13, "denied", "/data/.loading-1"), landing_file)
+    unreadable = PermissionError(13, "denied", str(landing_file))
+    assert not is_infrastructure_error(unreadable, landing_file)
+    assert not is_infrastructure_error(duckdb.InvalidInputException("bad CSV"), landing_file)
+    assert not is_infrastructure_error(ValueError("odd"), landing_file)
