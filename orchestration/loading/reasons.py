@@ -28,10 +28,14 @@ TEMP_PREFIX = ".loading-"
 _INFRASTRUCTURE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS}
 _INFRASTRUCTURE_MESSAGES = (
     "no space left on device",
+    "disk is full",
+    "disk quota",
     "could not set lock",
     "database is locked",
     "read-only",
-    "disk quota",
+    "could not write",  # DuckDB writing the warehouse or its WAL
+    "could not fsync",
+    "could not truncate",
 )
 
 

@@ -164,6 +164,8 @@ def test_only_errors_of_the_warehouse_or_the_machine_stop_a_load() -> None:
     landing_file = Path("/landing/crm.csv")
     assert is_infrastructure_error(OSError(errno.ENOSPC, "No space left"), landing_file)
     assert is_infrastructure_error(duckdb.IOException("Could not set lock on file"), landing_file)
+    written = duckdb.IOException('Could not write all bytes to file "warehouse.duckdb.wal"')
+    assert is_infrastructure_error(written, landing_file)
     assert is_infrastructure_error(PermissionError(13, "denied", "/data/.loading-1"), landing_file)
     unreadable = PermissionError(13, "denied", str(landing_file))
     assert not is_infrastructure_error(unreadable, landing_file)
