@@ -9,6 +9,27 @@ from pathlib import Path
 # The dbt project sits at the repository root, next to this package.
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
+# A landing file is loaded once it has not been modified for this long (or has a `.done` marker):
+# a file still being copied into landing is left for the next run. See docs/loading.md.
+LANDING_MIN_AGE_ENV = "FUNNEL_LANDING_MIN_AGE_SECONDS"
+DEFAULT_LANDING_MIN_AGE_SECONDS = 10.0
+
+
+def landing_min_age_seconds() -> float:
+    """The minimum age of a landing file before it is loaded: the environment's, else 10 s."""
+    value = os.environ.get(LANDING_MIN_AGE_ENV, "").strip()
+    if not value:
+        return DEFAULT_LANDING_MIN_AGE_SECONDS
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not seconds >= 0:  # also refuses nan
+        raise ValueError(
+            f"{LANDING_MIN_AGE_ENV}={value!r}: expected a number of seconds, 0 or more"
+        )
+    return seconds
+
 
 @dataclass(frozen=True)
 class FunnelPaths:

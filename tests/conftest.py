@@ -10,8 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.settings import PROJECT_DIR
+from orchestration.settings import LANDING_MIN_AGE_ENV, PROJECT_DIR
 
+# Tests write landing files and load them at once: no minimum age (the tests of the minimum age
+# set it themselves). Set for the whole session, so module fixtures and subprocesses have it too.
+os.environ.setdefault(LANDING_MIN_AGE_ENV, "0")
 DBT = str(Path(sys.executable).parent / "dbt")
 
 

@@ -3,7 +3,10 @@
 Like a warehouse's COPY INTO with load history:
 - every file seen is recorded in `raw._load_manifest` with its content hash, so a file is loaded at
   most once whatever its name, and a changed file under a known name loads as a new version;
-- a file that cannot be read or lacks a required column is rejected whole, with its reason;
+- a file that cannot be read or lacks a required column is rejected whole, with a one-line reason,
+  whatever its bytes (binary, compressed, truncated, overlong lines), and the load goes on;
+- only complete files are loaded: a file modified within the minimum age and without a `.done`
+  marker waits for a later load;
 - a row that cannot be taken (broken quoting, wrong field count, invalid JSON, a value that does not
   parse to the contract's type, a missing required value) goes to `raw._quarantine` with its file,
   physical line and reason; for every file, rows read = rows loaded + rows quarantined;
@@ -20,7 +23,8 @@ columns (`_load_id`, `_file_path`, `_line_number`, `_loaded_at`). Every version 
 kept; staging picks the latest. `docs/loading.md` explains all of this for analytics engineers.
 
 The modules, in the order a file goes through them:
-- `discovery`: which landing files there are (loadable, unsupported, unknown entries);
+- `discovery`: which landing files there are (loadable, unsupported, unknown entries) and which
+  are complete (a `.done` marker, or unmodified for the minimum age) or still waiting;
 - `sniffing`: one pass over a file's bytes (hash, encoding, last line) and a CSV's dialect;
 - `columns`: the header matched to the contract (missing required columns reject the file);
 - `csv_records`: the exact CSV path, records split by Python's csv module, broken ones reported;
@@ -28,6 +32,8 @@ The modules, in the order a file goes through them:
 - `casting`: staged text parsed to the contract types, into the raw table or the quarantine;
 - `load`: `load_entity`, one transaction per file with its manifest row;
 - `outcomes`: what loading a file came to (`FileLoad`, `LoadResult`, `FileRejected`);
+- `reasons`: every reason on one short line; unexpected errors reject the file, infrastructure
+  errors (disk full, lock) stop the load;
 - `tables`: the warehouse connection, the manifest, the quarantine and the raw tables;
 - `sql`: quoting identifiers and literals;
 - `reconciliation`: files whose counts do not add up (`reconcile`);
@@ -43,6 +49,7 @@ from orchestration.loading.discovery import (
     landing_files,
     unknown_landing_entries,
     unsupported_files,
+    waiting_files,
 )
 from orchestration.loading.forgetting import forget_file
 from orchestration.loading.load import load_entity
@@ -72,4 +79,5 @@ __all__ = [
     "table_exists",
     "unknown_landing_entries",
     "unsupported_files",
+    "waiting_files",
 ]

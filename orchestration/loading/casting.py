@@ -14,6 +14,7 @@ import duckdb
 from orchestration.contract import ColumnKind, Entity
 from orchestration.loading.columns import ColumnMap
 from orchestration.loading.readers import BROKEN, SRC, Staged
+from orchestration.loading.reasons import REASON_MAX_CHARS
 from orchestration.loading.sql import literal, quote
 from orchestration.loading.tables import (
     DUCKDB_TYPES,
@@ -25,6 +26,7 @@ from orchestration.loading.tables import (
     utc_now,
 )
 
+SHOWN_VALUE_CHARS = 40  # of a value that does not parse, in its quarantine reason
 TRUE_WORDS = ("true", "t", "1", "yes", "y", "oui", "vrai")
 FALSE_WORDS = ("false", "f", "0", "no", "n", "non", "faux")
 
@@ -63,6 +65,23 @@ def parse_expression(text: str, kind: ColumnKind) -> str:
     raise ValueError(f"unknown column kind {kind!r}")
 
 
+def _shown(text: str) -> str:
+    """SQL for a value as a reason shows it: on one line, cut after `SHOWN_VALUE_CHARS`."""
+    flat = f"regexp_replace({text}, '[\\s[:cntrl:]]+', ' ', 'g')"
+    return (
+        f"case when length({flat}) > {SHOWN_VALUE_CHARS}"
+        f" then left({flat}, {SHOWN_VALUE_CHARS}) || '…' else {flat} end"
+    )
+
+
+def _one_line_sql(reason: str) -> str:
+    """SQL cutting a row's reason (all its problems) to fewer than REASON_MAX_CHARS."""
+    return (
+        f"case when length({reason}) >= {REASON_MAX_CHARS}"
+        f" then left({reason}, {REASON_MAX_CHARS - 2}) || '…' else {reason} end"
+    )
+
+
 def _problems(entity: Entity, columns: ColumnMap) -> list[tuple[str, str, str]]:
     """(kind, condition, message) SQL for every way a row of this file can fail the contract.
 
@@ -79,7 +98,7 @@ def _problems(entity: Entity, columns: ColumnMap) -> list[tuple[str, str, str]]:
             problems.append((MISSING_REQUIRED_VALUE, f"{text} is null", message))
         if column.kind != "string":
             parsed = quote(column.name)
-            message = f"'cannot parse {column.name} as {column.kind}: ' || {text}"
+            message = f"'cannot parse {column.name} as {column.kind}: ' || {_shown(text)}"
             problems.append(
                 (UNPARSEABLE_VALUE, f"{text} is not null and {parsed} is null", message)
             )
@@ -119,7 +138,8 @@ def insert_staged(
         select
             {staged.line_sql} as _line_number,
             {", ".join(selected)},
-            {f"nullif(concat_ws('; ', {reasons}), '')" if problems else "null"} as _reason,
+            {_one_line_sql(f"nullif(concat_ws('; ', {reasons}), '')") if problems else "null"}
+                as _reason,
             {f"coalesce({kinds})" if problems else "null"} as _reason_kind,
             case when _reason is not null then json_object({record})::varchar end as _raw_record
         from {SRC}

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from orchestration.contract import Entity
 from orchestration.loading.outcomes import FileRejected
+from orchestration.loading.reasons import name_list
 
 
 def normalize_column_name(name: str, position: int) -> str:
@@ -27,22 +28,30 @@ class ColumnMap:
     extras: dict[str, int]  # extra raw column name -> source position
 
 
+def required_names(entity: Entity, present: set[str] | None = None) -> list[str]:
+    """The required columns (and groups of which one is required) not in `present`."""
+    present = present or set()
+    missing = [n for n in entity.required if n not in present]
+    return missing + [
+        " or ".join(g) for g in entity.required_one_of if not any(n in present for n in g)
+    ]
+
+
 def map_columns(entity: Entity, names: list[str]) -> ColumnMap:
     """Match a header to the contract; raises FileRejected when a required column is missing."""
     normalized = [normalize_column_name(n, i) for i, n in enumerate(names)]
     duplicates = sorted({n for n in normalized if normalized.count(n) > 1})
     if duplicates:
         raise FileRejected(
-            f"duplicate column name(s) in the header: {', '.join(duplicates)}; rename them so"
+            f"duplicate column name(s) in the header: {name_list(duplicates)}; rename them so"
             " each column is named once"
         )
     position = {n: i for i, n in enumerate(normalized)}
-    missing = [n for n in entity.required if n not in position]
-    missing += [" or ".join(g) for g in entity.required_one_of if not any(n in position for n in g)]
+    missing = required_names(entity, set(position))
     if missing:
         raise FileRejected(
             f"missing required column(s): {', '.join(missing)}. The file has: "
-            f"{', '.join(normalized) or 'no columns'}. Add the column(s) and drop the file again"
+            f"{name_list(normalized)}. Add the column(s) and drop the file again"
         )
     contract_names = set(entity.column_names)
     return ColumnMap(

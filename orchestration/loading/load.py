@@ -1,14 +1,18 @@
 """Loading an entity: its new landing files, one transaction per file with its manifest row.
 
 A file whose content was loaded before is skipped; a file that cannot be read is rejected whole
-with its reason; a crash midway through a file leaves nothing of it behind.
+with its reason, whatever went wrong, and the load goes on; a file not yet complete waits for a
+later load; a crash midway through a file leaves nothing of it behind.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,14 +21,28 @@ import duckdb
 from orchestration.contract import ENTITIES, Entity
 from orchestration.loading.casting import insert_staged
 from orchestration.loading.columns import map_columns
-from orchestration.loading.discovery import FILE_SUFFIXES, landing_files, unsupported_files
+from orchestration.loading.discovery import (
+    FILE_SUFFIXES,
+    in_transfer_files,
+    is_settled,
+    landing_files,
+    unsupported_files,
+)
 from orchestration.loading.outcomes import FileLoad, FileRejected, LoadResult
 from orchestration.loading.readers import (
+    Staged,
     Workdir,
     create_broken_table,
+    drop_staging,
     stage_csv,
     stage_json_lines,
     stage_parquet,
+)
+from orchestration.loading.reasons import (
+    TEMP_PREFIX,
+    is_infrastructure_error,
+    one_line,
+    unexpected_error_reason,
 )
 from orchestration.loading.sniffing import FileScan, scan_file
 from orchestration.loading.tables import (
@@ -34,55 +52,37 @@ from orchestration.loading.tables import (
     ensure_raw_table,
     utc_now,
 )
+from orchestration.settings import landing_min_age_seconds
 
 log = logging.getLogger(__name__)
-
-TEMP_PREFIX = ".loading-"
 
 
 def new_load_id() -> str:
     return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
 
 
-def _load_file(
+def _stage(
     connection: duckdb.DuckDBPyConnection,
     entity: Entity,
     path: Path,
     scan: FileScan,
-    load_id: str,
     workdir: Workdir,
-) -> FileLoad:
-    """Load one file inside the caller's transaction; raises FileRejected to reject it whole."""
+) -> Staged:
+    """The file staged in temp tables (outside any transaction); FileRejected to reject it."""
     if scan.size == 0:
         raise FileRejected("empty file: no header and no rows")
     fmt = FILE_SUFFIXES[path.suffix.lower()]
     create_broken_table(connection)
     if fmt == "csv":
-        staged = stage_csv(connection, path, entity, scan, workdir)
-    elif fmt == "json":
-        staged = stage_json_lines(connection, path, scan, workdir)
-    else:
-        staged = stage_parquet(connection, path)
-    columns = map_columns(entity, staged.names)
-    loaded, quarantined = insert_staged(connection, entity, staged, columns, load_id, path)
-    if loaded + quarantined != staged.rows_read:
-        raise RuntimeError(
-            f"{path}: {staged.rows_read} rows read but {loaded} loaded and {quarantined}"
-            " quarantined; the load was rolled back. This is a loader bug: please report it"
-        )
-    return FileLoad(
-        entity.name,
-        path,
-        scan.content_hash,
-        "loaded",
-        rows_read=staged.rows_read,
-        rows_loaded=loaded,
-        rows_quarantined=quarantined,
-        file_format=staged.file_format,
-        encoding=staged.encoding,
-        delimiter=staged.delimiter,
-        extra_columns=tuple(columns.extras),
-    )
+        return stage_csv(connection, path, entity, scan, workdir)
+    if fmt == "json":
+        return stage_json_lines(connection, path, scan, workdir)
+    return stage_parquet(connection, path, scan)
+
+
+def _rollback(connection: duckdb.DuckDBPyConnection) -> None:
+    with contextlib.suppress(duckdb.TransactionException):  # a failed commit ended it already
+        connection.execute("rollback")
 
 
 def _record(
@@ -100,7 +100,7 @@ def _record(
         "file_size": size,
         "content_hash": load.content_hash,
         "status": load.status,
-        "reason": load.reason,
+        "reason": None if load.reason is None else one_line(load.reason),
         "rows_read": load.rows_read,
         "rows_loaded": load.rows_loaded,
         "rows_quarantined": load.rows_quarantined,
@@ -118,49 +118,108 @@ def _record(
     )
 
 
-def _load_one(
-    connection: duckdb.DuckDBPyConnection,
-    entity: Entity,
-    path: Path,
-    scan: FileScan,
-    load_id: str,
-    workdir: Workdir,
-    before_commit: Callable[[Path], None] | None,
-) -> FileLoad:
-    """One file, one transaction with its manifest row; a rejected file records only its reason."""
-    started_at = utc_now()
-    fmt = FILE_SUFFIXES.get(path.suffix.lower())
-    if fmt is None:
+@dataclass(frozen=True)
+class _EntityLoad:
+    """One load of an entity: what loading each of its files needs."""
+
+    connection: duckdb.DuckDBPyConnection
+    entity: Entity
+    load_id: str
+    workdir: Workdir
+    before_commit: Callable[[Path], None] | None
+
+    def file(self, path: Path, scan: FileScan) -> FileLoad:
+        """One file, one transaction with its manifest row; a rejected file records only its
+        reason.
+
+        Whatever goes wrong with the file rejects it, with a reason; only an error of the
+        warehouse or the machine (disk full, lock) stops the load.
+        """
+        started_at = utc_now()
+        fmt = FILE_SUFFIXES.get(path.suffix.lower())
+        reason = None
+        if fmt is None:
+            reason = (
+                f"unsupported file type {path.suffix or '(none)'!r}: export it as CSV,"
+                " Parquet or JSON Lines (.csv, .parquet, .jsonl)"
+            )
+        else:
+            try:
+                return self._load(path, scan, started_at)
+            except FileRejected as error:
+                reason = str(error)
+            except Exception as error:
+                if is_infrastructure_error(error, path):
+                    raise
+                log.exception("Unexpected error while loading %s", path)
+                reason = unexpected_error_reason(error)
+            finally:
+                self.workdir.clean()
+                drop_staging(self.connection)
         load = FileLoad(
-            entity.name,
-            path,
-            scan.content_hash,
-            "rejected",
-            reason=f"unsupported file type {path.suffix or '(none)'!r}: export it as CSV,"
-            " Parquet or JSON Lines (.csv, .parquet, .jsonl)",
+            self.entity.name, path, scan.content_hash, "rejected", reason=one_line(reason)
         )
-    else:
+        load.file_format = fmt
+        log.warning("Rejected %s: %s", path, load.reason)
+        _record(self.connection, load, self.load_id, scan.size, started_at)
+        return load
+
+    def _load(self, path: Path, scan: FileScan, started_at: datetime) -> FileLoad:
+        """Stage the file, then write its rows and manifest row in one transaction."""
+        connection, entity = self.connection, self.entity
+        staged = _stage(connection, entity, path, scan, self.workdir)
+        columns = map_columns(entity, staged.names)
         connection.execute("begin transaction")
         try:
-            load = _load_file(connection, entity, path, scan, load_id, workdir)
-            _record(connection, load, load_id, scan.size, started_at)
-            if before_commit is not None:
-                before_commit(path)
+            loaded, quarantined = insert_staged(
+                connection, entity, staged, columns, self.load_id, path
+            )
+            if loaded + quarantined != staged.rows_read:
+                raise RuntimeError(
+                    f"{staged.rows_read} rows read but {loaded} loaded and {quarantined}"
+                    " quarantined; the load was rolled back. This is a loader bug: please"
+                    " report it"
+                )
+            load = FileLoad(
+                entity.name,
+                path,
+                scan.content_hash,
+                "loaded",
+                rows_read=staged.rows_read,
+                rows_loaded=loaded,
+                rows_quarantined=quarantined,
+                file_format=staged.file_format,
+                encoding=staged.encoding,
+                delimiter=staged.delimiter,
+                extra_columns=tuple(columns.extras),
+            )
+            _record(connection, load, self.load_id, scan.size, started_at)
+            if self.before_commit is not None:
+                self.before_commit(path)
             connection.execute("commit")
-        except (FileRejected, duckdb.Error, OSError, UnicodeError) as error:
-            connection.execute("rollback")
-            reason = str(error) if isinstance(error, FileRejected) else f"unreadable: {error}"
-            load = FileLoad(entity.name, path, scan.content_hash, "rejected", reason=reason)
-            load.file_format = fmt
         except BaseException:
-            connection.execute("rollback")
+            _rollback(connection)
             raise
-        finally:
-            workdir.clean()
-    if load.status == "rejected":
-        log.warning("Rejected %s: %s", path, load.reason)
-        _record(connection, load, load_id, scan.size, started_at)
-    return load
+        return load
+
+
+def _scan(path: Path) -> FileScan | str | None:
+    """The file's scan; None when it is still changing or gone; a reason when it is unreadable."""
+    try:
+        before = path.stat()
+        scan = scan_file(path)
+        after = path.stat()
+    except FileNotFoundError:
+        return None  # moved away while we looked: nothing to load
+    except OSError as error:
+        if is_infrastructure_error(error, path):
+            raise
+        return f"cannot read the file: {error.strerror or error}; check its permissions"
+    if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns):
+        return None  # written to while we read it: still being copied
+    if after.st_size != scan.size:
+        return None
+    return scan
 
 
 def _remove_stale_copies(warehouse: Path) -> None:
@@ -176,23 +235,36 @@ def load_entity(
     load_id: str | None = None,
     *,
     before_commit: Callable[[Path], None] | None = None,
+    min_age_seconds: float | None = None,
 ) -> LoadResult:
     """Load the entity's new landing files; files whose content was seen before are skipped.
 
     Re-running on the same landing folder changes nothing: a (path, content) pair already in the
     manifest is passed over silently; a known content under a new path is recorded once as skipped.
 
+    Only complete files are taken (`discovery.is_settled`): a file modified less than
+    `min_age_seconds` ago (default: `settings.landing_min_age_seconds()`) and without a `.done`
+    marker, or one that changes while it is read, is left in `LoadResult.waiting` for a later
+    load, and nothing is recorded for it.
+
     `before_commit`, when given, is called with the landing file's path inside that file's
     transaction, after its rows and manifest row are written and just before the commit (the crash
-    tests kill the process there). An exception it raises rolls the file back, like any failure
-    of the file.
+    tests kill the process there). An exception it raises rolls the file back and rejects it, like
+    any failure of the file.
     """
     entity = ENTITIES[entity_name]
     result = LoadResult(entity_name, load_id or new_load_id())
+    min_age = landing_min_age_seconds() if min_age_seconds is None else min_age_seconds
     with connect(warehouse) as connection:
         ensure_load_tables(connection)
         _remove_stale_copies(warehouse)
-        workdir = Workdir(warehouse.parent, f"{TEMP_PREFIX}{warehouse.stem}-")
+        files_load = _EntityLoad(
+            connection,
+            entity,
+            result.load_id,
+            Workdir(warehouse.parent, f"{TEMP_PREFIX}{warehouse.stem}-"),
+            before_commit,
+        )
         handled = {
             (path, digest)
             for path, digest in connection.execute(
@@ -210,20 +282,37 @@ def load_entity(
         files = sorted(
             [*landing_files(landing_dir, entity_name), *unsupported_files(landing_dir, entity_name)]
         )
+        result.waiting += in_transfer_files(landing_dir, entity_name)
+        now = time.time()
         for path in files:
-            scan = scan_file(path)
+            scan = _scan(path) if is_settled(path, min_age, now) else None
+            if scan is None:
+                if path.exists():
+                    result.waiting.append(path)
+                    log.warning(
+                        "Waiting for %s: still changing, or modified less than %gs ago and no"
+                        " .done marker; a later load takes it",
+                        path,
+                        min_age,
+                    )
+                continue
+            unreadable = scan if isinstance(scan, str) else None
+            if unreadable is not None:  # no content to identify the file by
+                scan = FileScan(0, "", False, b"", 0)
             if (str(path), scan.content_hash) in handled:
                 continue
             handled.add((str(path), scan.content_hash))
-            if scan.content_hash in loaded:
-                reason = f"same content as {loaded[scan.content_hash]}, already loaded"
+            if unreadable is not None:
+                load = FileLoad(entity_name, path, "", "rejected", reason=one_line(unreadable))
+                log.warning("Rejected %s: %s", path, load.reason)
+                _record(connection, load, result.load_id, 0, utc_now())
+            elif scan.content_hash in loaded:
+                reason = one_line(f"same content as {loaded[scan.content_hash]}, already loaded")
                 load = FileLoad(entity_name, path, scan.content_hash, "skipped", reason=reason)
                 log.info("Skipped %s: %s", path, reason)
                 _record(connection, load, result.load_id, scan.size, utc_now())
             else:
-                load = _load_one(
-                    connection, entity, path, scan, result.load_id, workdir, before_commit
-                )
+                load = files_load.file(path, scan)
                 if load.status == "loaded":
                     loaded[scan.content_hash] = str(path)
             result.files.append(load)

@@ -17,7 +17,7 @@ class FileLoad:
     entity: str
     path: Path
     content_hash: str
-    status: str  # loaded, rejected, skipped
+    status: str  # loaded, rejected, skipped (files waiting are in `LoadResult.waiting`)
     rows_read: int = 0
     rows_loaded: int = 0
     rows_quarantined: int = 0
@@ -35,6 +35,8 @@ class LoadResult:
     entity: str
     load_id: str
     files: list[FileLoad] = field(default_factory=list)
+    # Files left for a later load: too recent (maybe still being written) or in transfer.
+    waiting: list[Path] = field(default_factory=list)
 
     def count(self, status: str) -> int:
         return sum(1 for f in self.files if f.status == status)

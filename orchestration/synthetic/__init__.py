@@ -4,6 +4,9 @@
 contacts, engagement_events, sales_activities and opportunities, with exactly the contract's
 columns in its order (`orchestration.contract`). Same arguments (seed and end date included) give
 byte-identical files; ids carry the seed (`CON-42-000001`) so two seeds never share a key.
+Each file is written under a hidden temporary name and renamed into place when complete; it is
+then dated the landing's minimum age earlier (`settings.landing_min_age_seconds`), so a
+`funnel run` right after `funnel generate` loads it instead of waiting for it (docs/loading.md).
 
 What the data looks like, so that the models have something real to find:
 - Every value is written as text (Parquet too); a blank is a null (an unquoted empty CSV field).
@@ -50,6 +53,7 @@ import pyarrow.parquet as pq
 from tqdm import tqdm
 
 from orchestration import contract
+from orchestration.settings import landing_min_age_seconds
 from orchestration.synthetic import _accounts, _funnel
 from orchestration.synthetic import _bad_rows as bad
 from orchestration.synthetic import _text as tx
@@ -246,12 +250,19 @@ class _Writer:
             temporary = folder / f".{path.name}.tmp"
             _WRITERS[self.file_format](chunk, temporary)
             os.replace(temporary, path)
+            _date_as_settled(path)
             self.files[entity].append(path)
             self.rows[entity] += chunk.num_rows
             self.bytes[entity] += path.stat().st_size
             if self.bar is not None:
                 self.bar.update(chunk.num_rows)
         self.seconds[entity] = time.perf_counter() - started
+
+
+def _date_as_settled(path: Path) -> None:
+    """Date a complete file the minimum age earlier: the loader takes it without waiting."""
+    modified = path.stat().st_mtime - landing_min_age_seconds() - 1
+    os.utime(path, (modified, modified))
 
 
 def _write_csv(table: pa.Table, path: Path) -> None:

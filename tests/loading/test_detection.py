@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import codecs
+import errno
+from pathlib import Path
 
+import duckdb
 import pytest
 
 from orchestration.contract import CONTACTS, ENGAGEMENT_EVENTS
 from orchestration.loading import FileRejected
 from orchestration.loading.columns import map_columns, normalize_column_name
 from orchestration.loading.csv_records import BrokenRecord, Record, split_records
-from orchestration.loading.sniffing import CsvDialect, LineCounter, detect_encoding, sniff_dialect
+from orchestration.loading.reasons import REASON_MAX_CHARS, is_infrastructure_error, one_line
+from orchestration.loading.sniffing import (
+    CsvDialect,
+    LineCounter,
+    detect_encoding,
+    not_text_reason,
+    sniff_dialect,
+)
 from orchestration.loading.tables import BROKEN_QUOTING, WRONG_FIELD_COUNT
 
 
@@ -107,3 +117,57 @@ def test_a_wrong_field_count_quarantines_the_whole_record() -> None:
     assert records[1].raw == 'c,"d\ne",f,g'
     assert "lines 3-4" in records[1].reason
     assert records[2] == Record(5, ["h", "i", "j"])
+
+
+@pytest.mark.parametrize("block_bytes", [7, 65_536, 1 << 20])
+def test_line_counter_knows_the_longest_line_when_it_is_long(block_bytes: int) -> None:
+    lengths = [10, 300_000, 0, 140_000, 2_000_000, 5]
+    data = b"\n".join(b"x" * n for n in lengths)
+    counter = LineCounter()
+    for start in range(0, len(data), block_bytes):
+        counter.update(data[start : start + block_bytes])
+    assert counter.max_line_bytes == 2_000_000
+    short = LineCounter()
+    short.update(b"a,b\n" * 100_000)
+    assert 3 <= short.max_line_bytes <= 1 << 17  # a bound, cheap to compute
+
+
+@pytest.mark.parametrize(
+    ("head", "expected"),
+    [
+        (b"\x1f\x8b\x08\x00", "gzip"),
+        (b"PK\x03\x04", "ZIP"),
+        (b"\x00\x01\x02\x03" * 100, "control characters"),
+        (b"a,b\n" + b"c,d\x00e" * 5 + b"f" * 500 + b"\n", None),  # a few NUL bytes: text
+    ],
+)
+def test_compressed_and_binary_files_are_not_text(head: bytes, expected: str | None) -> None:
+    reason = not_text_reason(head, "utf-8")
+    assert (reason is None) if expected is None else (expected in reason)
+
+
+def test_utf16_without_a_bom_is_recognised() -> None:
+    text = "event_id,event_type\ne1,x\n"
+    assert detect_encoding(text.encode("utf-16-le"), True) == "utf-16-le"
+    assert detect_encoding(text.encode("utf-16-be"), True) == "utf-16-be"
+
+
+def test_reasons_are_one_short_line_without_internal_paths() -> None:
+    text = "cannot read /tmp/abc/.loading-warehouse-x1.csv:\n\tline 2\x00 " + "x" * 500
+    reason = one_line(text)
+    assert reason.startswith("cannot read a temporary copy of the file: line 2 xxx")
+    assert len(reason) < REASON_MAX_CHARS and reason.endswith("…")
+    assert one_line("cannot parse 31/02/2025 in a/b/c") == "cannot parse 31/02/2025 in a/b/c"
+
+
+def test_only_errors_of_the_warehouse_or_the_machine_stop_a_load() -> None:
+    landing_file = Path("/landing/crm.csv")
+    assert is_infrastructure_error(OSError(errno.ENOSPC, "No space left"), landing_file)
+    assert is_infrastructure_error(duckdb.IOException("Could not set lock on file"), landing_file)
+    written = duckdb.IOException('Could not write all bytes to file "warehouse.duckdb.wal"')
+    assert is_infrastructure_error(written, landing_file)
+    assert is_infrastructure_error(PermissionError(13, "denied", "/data/.loading-1"), landing_file)
+    unreadable = PermissionError(13, "denied", str(landing_file))
+    assert not is_infrastructure_error(unreadable, landing_file)
+    assert not is_infrastructure_error(duckdb.InvalidInputException("bad CSV"), landing_file)
+    assert not is_infrastructure_error(ValueError("odd"), landing_file)

@@ -154,7 +154,7 @@ FAULTS = [
         "no_header.csv",
         b"x1,y1,z1\n",
         "rejected",
-        reason="no header line",
+        reason="no column matches the contract",
     ),
     Fault(
         "engagement_events",
