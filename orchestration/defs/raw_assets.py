@@ -100,7 +100,7 @@ def build_reconciliation_check(entity: Entity) -> AssetChecksDefinition:
             description=None
             if not mismatches
             else "Rows are missing or unaccounted for; re-load the files listed"
-            " (docs/loading.md, 'Re-loading a file').",
+            " (docs/loading.md, 'Undoing a delivery, re-loading a file').",
             metadata={
                 "files_not_reconciled": len(mismatches),
                 "details": MetadataValue.md("\n".join(lines) or "every file reconciles"),
