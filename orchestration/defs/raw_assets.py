@@ -38,6 +38,8 @@ def load_metadata(result: LoadResult) -> dict:
         "files_loaded": result.count("loaded"),
         "files_skipped": result.count("skipped"),
         "files_rejected": result.count("rejected"),
+        # still being copied or too recent (docs/loading.md): loaded by a later run
+        "files_waiting": len(result.waiting),
         "rows_read": result.rows_read,
         "rows_loaded": result.rows_loaded,
         "rows_quarantined": result.rows_quarantined,
