@@ -132,3 +132,34 @@ def test_a_run_launched_by_dagster_fails_at_once_while_another_process_holds_the
     messages = " ".join(error.to_string() for error in errors)
     assert f"PID {holder.pid}" in messages, messages[:2000]
     assert not (home / "warehouse.duckdb").exists(), "the run wrote before taking the lock"
+
+
+@pytest.mark.e2e
+def test_two_runs_started_together_build_once_and_a_later_one_is_told_to_wait(
+    tmp_path: Path,
+) -> None:
+    """Two `funnel run`s on one home at the same instant: one builds, the other exits 75 at
+    once; a third started while the first still runs exits 75 too. No Dagster run, hence no
+    check, is recorded for the runs turned away."""
+    home = tmp_path / "home"
+    generated = _funnel("generate", "--contacts", "60", "--seed", "7", "--quiet", home=home)
+    assert generated.returncode == 0, generated.stderr
+    env = {**os.environ, "FUNNEL_HOME": str(home), "DAGSTER_HOME": str(home / "dagster")}
+    command = [FUNNEL, "run", "--as-of", "2026-06-30"]
+    logs = [(tmp_path / f"run{i}.out").open("w+") for i in range(2)]
+    first, second = (
+        subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT) for log in logs
+    )
+    time.sleep(5)
+    still_running = [p for p in (first, second) if p.poll() is None]
+    late = _funnel("run", "--as-of", "2026-06-30", home=home)
+    outcomes = sorted(p.wait(timeout=600) for p in (first, second))
+    assert outcomes == [0, EXIT_HOME_BUSY], [log.seek(0) or log.read()[-3000:] for log in logs]
+    if still_running:  # the builder was still at work when the late run asked
+        assert late.returncode == EXIT_HOME_BUSY and "another run (PID" in late.stderr
+
+    from dagster import DagsterInstance, RunsFilter
+
+    with DagsterInstance.from_config(str(home / "dagster")) as instance:
+        runs = instance.get_runs(RunsFilter())
+    assert len(runs) == 1 and runs[0].is_success
