@@ -78,19 +78,16 @@ def _publish_asset_defined() -> bool:
 
 @pytest.fixture(scope="module")
 def collapsed(clean_base: CleanBase, tmp_path_factory: pytest.TempPathFactory) -> CleanBase:
-    """A copy of the clean base whose contacts export vanished and whose load was forgotten
-    (raw.contacts is empty), run again. The shared clean base itself is left as it was."""
-    from orchestration.loading import forget_file
-
+    """A copy of the clean base whose contacts were lost (the export gone from landing, the raw
+    rows deleted outside `funnel forget`), run again. The shared clean base is left as it was."""
     home = tmp_path_factory.mktemp("collapsed") / "home"
     shutil.copytree(clean_base.home, home)
     base = CleanBase(home, clean_base.pristine, None, clean_base.serving_bytes)  # type: ignore[arg-type]
-    loaded = sorted(path.resolve() for path in (clean_base.home / "landing" / "contacts").iterdir())
     landing = home / "landing" / "contacts"
     shutil.move(landing, home / "contacts_moved_away")
     landing.mkdir()
-    for path in loaded:  # the load manifest names the files where they were loaded from
-        assert forget_file(home / "warehouse.duckdb", path) > 0
+    with duckdb.connect(str(home / "warehouse.duckdb")) as connection:
+        assert connection.execute("delete from raw.contacts").fetchone()[0] > 0
     base.result = base.run()
     return base
 

@@ -26,7 +26,8 @@ pytestmark = pytest.mark.e2e
 
 FUNNEL = str(Path(sys.executable).parent / "funnel")
 READER = Path(__file__).with_name("serving_reader.py")
-FIRST_AS_OF, SECOND_AS_OF = date(2026, 6, 30), date(2026, 6, 29)
+# the second run is as of a later day: publication only moves forward
+FIRST_AS_OF, SECOND_AS_OF = date(2026, 6, 30), date(2026, 7, 1)
 
 
 @dataclass
