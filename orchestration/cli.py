@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import errno
 import os
+import shutil
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -26,6 +27,9 @@ telemetry:
 # `funnel` exits with this code when the disk holding FUNNEL_HOME is full (EX_IOERR).
 EXIT_DISK_FULL = 74
 DISK_FULL_SIGNS = ("No space left on device", "database or disk is full", "disk is full")
+# A failure while less than this is free where FUNNEL_HOME is counts as a full disk, whatever the
+# failing library called it (SQLite may say "disk I/O error").
+NEARLY_FULL_BYTES = 32 << 20
 
 
 def _use_home(home: str | None) -> FunnelPaths:
@@ -408,8 +412,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _home_nearly_full() -> bool:
+    home = Path(os.environ.get("FUNNEL_HOME", "."))
+    try:
+        return shutil.disk_usage(home).free < NEARLY_FULL_BYTES
+    except OSError:
+        return False
+
+
 def _disk_full(error: BaseException) -> BaseException | None:
-    """The error in the chain that says the disk is full, if one does."""
+    """The error in the chain that says the disk is full, if one does; else the error itself when
+    the disk holding FUNNEL_HOME is (nearly) full."""
+    if _home_nearly_full():
+        return error
     seen: BaseException | None = error
     while seen is not None:
         if getattr(seen, "errno", None) == errno.ENOSPC or any(
@@ -431,7 +446,9 @@ def _say_disk_full(command: str, detail: str) -> None:
 
 
 def _failed_for_lack_of_space(result) -> str | None:
-    """The root cause of the run's first step or run failure that says the disk is full."""
+    """The root cause of the run's first step or run failure that says the disk is full (any
+    failure, when the disk holding FUNNEL_HOME is nearly full)."""
+    nearly_full = _home_nearly_full()
     for event in result.all_events:
         error = None
         if event.is_step_failure:
@@ -439,7 +456,7 @@ def _failed_for_lack_of_space(result) -> str | None:
         elif event.is_run_failure:
             error = getattr(event.event_specific_data, "error", None)
         cause = _root_cause(error) if error is not None else ""
-        if any(sign in cause for sign in DISK_FULL_SIGNS):
+        if cause and (nearly_full or any(sign in cause for sign in DISK_FULL_SIGNS)):
             return cause
     return None
 
