@@ -90,9 +90,6 @@ def _execute(
     replace_later: bool = False,
 ):
     """Materialise the funnel job in-process: the same definitions the UI and schedule use."""
-    from orchestration.dbt_project import prepare_manifest
-
-    prepare_manifest()
     from dagster import AssetSelection, DagsterInstance
 
     from orchestration.defs.definitions import defs
