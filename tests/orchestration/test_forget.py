@@ -81,6 +81,7 @@ def test_forget_a_file_then_its_load_removes_their_rows_and_records_them(
     assert _count(loaded, f"select count(*) from {MANIFEST_TABLE} where load_id = ?", load_id) == 0
 
 
+@pytest.mark.slow  # three loads with their checks
 def test_the_load_after_a_forget_takes_the_drop_as_the_new_volume_baseline(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
