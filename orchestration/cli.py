@@ -113,13 +113,13 @@ def _execute(
         )
 
 
-def _failed(result, command: str) -> int:
+def _failed(result, paths: FunnelPaths, command: str) -> int:
     """Report a failed run; its exit code."""
     full = _failed_for_lack_of_space(result)
     if full is not None:
         _say_disk_full(command, full)
         return EXIT_DISK_FULL
-    _report_failure(result)
+    _report_failure(result, paths)
     return 1
 
 
@@ -135,17 +135,24 @@ def _root_cause(error) -> str:
     return message if len(message) <= 300 else message[:297] + "..."
 
 
-def _report_failure(result) -> None:
+def _report_failure(result, paths: FunnelPaths) -> None:
+    """The last lines of a failed run: each failed step (or the run's own failure) with the error
+    underneath, each failed check, and a log file with every failure in full."""
     from orchestration.defs.schedules import run_as_of
     from orchestration.quality.failures import failed_check_lines
 
     print("\nThe run failed:", file=sys.stderr)
-    for event in result.all_events:
-        if event.is_step_failure:
-            print(
-                f"  step {event.step_key}: {_root_cause(event.step_failure_data.error)}",
-                file=sys.stderr,
-            )
+    failures = [
+        (f"step {event.step_key}", event.step_failure_data.error)
+        if event.is_step_failure
+        else ("run", getattr(event.event_specific_data, "error", None))
+        for event in result.all_events
+        if event.is_step_failure or event.is_run_failure
+    ]
+    steps = [(where, error) for where, error in failures if where != "run"]
+    for where, error in steps or failures:  # the run's own failure only when no step failed
+        if error is not None:
+            print(f"  {where}: {_root_cause(error)}", file=sys.stderr)
     checks = failed_check_lines(result.all_events, run_as_of(result.dagster_run.run_config))
     if checks:
         print(
@@ -155,9 +162,18 @@ def _report_failure(result) -> None:
         )
         for line in checks:
             print(line, file=sys.stderr)
+    log = paths.home / "logs" / f"funnel-run-{result.run_id}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_text(
+        "\n\n".join(
+            f"{where}:\n{error.to_string()}" for where, error in failures if error is not None
+        )
+        or "No step failed; see the failed checks above.\n",
+        encoding="utf-8",
+    )
     print(
-        f"Run id {result.run_id}: `funnel ui` shows its logs (DAGSTER_HOME="
-        f"{os.environ['DAGSTER_HOME']}).",
+        f"Every error in full: {log}. Run id {result.run_id}: `funnel ui` shows its events"
+        f" (DAGSTER_HOME={os.environ['DAGSTER_HOME']}).",
         file=sys.stderr,
     )
 
@@ -226,7 +242,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             paths, as_of, lang=args.lang, verbose=args.verbose, replace_later=args.publish
         )
     if not result.success:
-        return _failed(result, args.command)
+        return _failed(result, paths, args.command)
     print_summary(paths, as_of, args.lang)
     return 0
 
@@ -240,7 +256,7 @@ def cmd_load(args: argparse.Namespace) -> int:
             return EXIT_HOME_BUSY
         result = _execute(paths, datetime.now(UTC).date().isoformat(), raw_only=True)
     if not result.success:
-        return _failed(result, args.command)
+        return _failed(result, paths, args.command)
     print_load_status(paths, limit=20)
     return 0
 

@@ -122,3 +122,19 @@ def test_a_failed_step_is_reported_with_the_error_underneath() -> None:
     assert _root_cause(wrapped) == "_csv.Error: field larger than field limit (131072)"
     long = SerializableErrorInfo("IOException: " + "x" * 1000 + "\nmore\n", [], "IOException")
     assert len(_root_cause(long)) <= 300 and "\n" not in _root_cause(long)
+
+
+def test_a_failed_run_ends_with_each_step_and_its_error_and_a_log_in_full(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    (home / "landing" / "contacts").mkdir(parents=True)
+    (home / "landing" / "contacts" / "crm.csv").write_text("contact_id,email\nc1,a@b.fr\n")
+    (home / "warehouse.duckdb").mkdir()  # a folder where the warehouse file should be
+    result = _funnel("load", home=home)
+    assert result.returncode == 1, result.stderr[-3000:]
+    tail = result.stderr[result.stderr.index("The run failed:") :]
+    step_lines = [line for line in tail.splitlines() if line.startswith("  step raw__")]
+    assert step_lines and all("Error occurred while executing" not in line for line in step_lines)
+    assert any("warehouse.duckdb" in line for line in step_lines), step_lines
+    [log] = (home / "logs").glob("funnel-run-*.log")
+    assert f"Every error in full: {log}" in tail
+    assert "Traceback" in log.read_text() or "Stack Trace" in log.read_text()
