@@ -14,3 +14,9 @@
     ({{ period_from }} is null or {{ instant }} >= {{ period_from }})
     and ({{ period_to }} is null or {{ instant }} < {{ period_to }})
 {%- endmacro %}
+
+{# True when an instant happened and came after another, or happened and the other never did
+   (both null-able timestamps: "an opportunity opened since the last disqualification"). #}
+{% macro happened_since(event_at, since_at) -%}
+    coalesce({{ event_at }} > {{ since_at }}, {{ event_at }} is not null)
+{%- endmacro %}

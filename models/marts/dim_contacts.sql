@@ -33,7 +33,7 @@ events as (
         decayed_points,
         occurred_at
 
-    from {{ ref('int_engagement_events_scored') }}
+    from {{ ref('fct_engagement_events') }}
 
 ),
 

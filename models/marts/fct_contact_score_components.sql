@@ -26,7 +26,7 @@ criteria_met as (
 
 events as (
 
-    select * from {{ ref('int_engagement_events_scored') }}
+    select * from {{ ref('fct_engagement_events') }}
 
 ),
 

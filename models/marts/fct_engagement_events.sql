@@ -1,8 +1,24 @@
+-- One row per accepted engagement event, with the contact's engagement score right after the
+-- instant it happened at (all events of one instant share it: see int_engagement_instants_scored)
+-- and the points it still carries at the end of the as-of day, an event's points halving every
+-- `engagement_half_life_days`. The event grain is written here once: dim_contacts and
+-- fct_contact_score_components read it rather than a copy.
 with
 
 events as (
 
-    select * from {{ ref('int_engagement_events_scored') }}
+    select * from {{ ref('int_engagement_events_attributed') }}
+
+),
+
+instants as (
+
+    select
+        contact_id,
+        occurred_at,
+        score_after_instant
+
+    from {{ ref('int_engagement_instants_scored') }}
 
 ),
 
@@ -31,8 +47,11 @@ final as (
         -- numerics
         events.base_points,
         events.points,
-        events.decayed_points,
-        events.score_after_event,
+        events.points * power(
+            2.0,
+            -{{ days_between('events.occurred_at', as_of_at()) }} / {{ var('engagement_half_life_days') }}
+        ) as decayed_points,
+        instants.score_after_instant as score_after_event,
 
         -- booleans
         events.is_known_event_type,
@@ -44,6 +63,10 @@ final as (
         events.occurred_at
 
     from events
+    inner join instants
+        on
+            events.contact_id = instants.contact_id
+            and events.occurred_at = instants.occurred_at
     left join companies_matched
         on events.contact_id = companies_matched.contact_id
 

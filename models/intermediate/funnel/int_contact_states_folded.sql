@@ -3,6 +3,11 @@
 -- the highest funnel stage reached so far. The facts are folded with running windows over the
 -- contact's instants, so a later increment can carry each contact's last row forward.
 --
+-- Scale: every window here runs over the contact's instants in time order (one sort each, tens
+-- of millions of rows at scale), so the rules are written as four passes: "since the last
+-- disqualification" or "since the last setback" is a comparison of running latest timestamps,
+-- not a window partitioned by a running count, which would sort all the rows again.
+--
 -- The rules (states in the `funnel_states` seed):
 -- - Marketing, until sales takes over: an identified contact is a `prospect` when it is in the
 --   ICP and `out_of_target` when not, by its fit at each instant (the fit valid then, which
@@ -39,6 +44,7 @@ states as (
 
 ),
 
+-- pass 1: what the facts so far add up to
 facts_accumulated as (
 
     select
@@ -47,6 +53,14 @@ facts_accumulated as (
             as has_shown_interest,
         sum(case when facts.has_disqualification then 1 else 0 end) over by_contact_so_far
             as disqualification_number,
+        max(case when facts.has_disqualification then facts.occurred_at end) over by_contact_so_far
+            as last_disqualified_at,
+        -- an opportunity opened at a disqualification's instant came before it
+        max(
+            case when facts.opportunities_opened > 0 and not facts.has_disqualification then facts.occurred_at end
+        ) over by_contact_so_far as last_opportunity_opened_at,
+        max(case when facts.is_below_recycle_score then facts.occurred_at end) over by_contact_so_far
+            as last_below_recycle_at,
         max(facts.opportunities_won) over by_contact_so_far > 0 as has_won,
         sum(facts.opportunities_opened - facts.opportunities_won - facts.opportunities_lost)
             over by_contact_so_far as open_opportunities
@@ -60,7 +74,7 @@ facts_accumulated as (
 
 ),
 
--- marketing's score crossings, and sales' positive level before this instant's negatives
+-- marketing's score crossings, sales' positive level before this instant's negatives, losses
 crossings_and_levels as (
 
     select
@@ -71,24 +85,34 @@ crossings_and_levels as (
             case when has_sql_qualification then {{ funnel_state_order('sql') }} else 0 end,
             case when opportunities_opened > 0 then {{ funnel_state_order('opportunity') }} else 0 end
         ) as sales_level,
-        opportunities_lost > 0 and open_opportunities = 0 and not has_won as is_last_opportunity_lost
+        -- the last open opportunity opened since the last disqualification is lost
+        opportunities_lost > 0
+        and open_opportunities = 0
+        and not has_won
+        and {{ happened_since('last_opportunity_opened_at', 'last_disqualified_at') }}
+        and not has_disqualification as is_loss
 
     from facts_accumulated
 
 ),
 
-marketing_dated as (
+-- pass 2: when each marketing and sales event last happened; a setback (a disqualification or a
+-- loss) resets the sales level, and the positives of a negative instant came before it
+latest_dated as (
 
     select
         *,
         max(case when is_mql_entry_point then occurred_at end) over by_contact_so_far as last_mql_entry_at,
-        max(case when is_below_recycle_score then occurred_at end) over by_contact_so_far as last_below_recycle_at,
-        -- an opportunity opened since the last disqualification (not at its instant: it came first)
-        max(case when opportunities_opened > 0 and not has_disqualification then 1 else 0 end) over (
-            partition by contact_id, disqualification_number
-            order by occurred_at
-            rows between unbounded preceding and current row
-        ) = 1 as has_opportunity_since_disqualification
+        max(case when is_loss then occurred_at end) over by_contact_so_far as last_lost_at,
+        max(case when has_disqualification or is_loss then occurred_at end) over by_contact_so_far
+            as last_setback_at,
+        max(
+            case when has_sql_qualification and not (has_disqualification or is_loss) then occurred_at end
+        ) over by_contact_so_far as last_qualified_at,
+        max(
+            case when opportunities_opened > 0 and not (has_disqualification or is_loss) then occurred_at end
+        ) over by_contact_so_far as last_opened_at,
+        sum(case when is_loss then 1 else 0 end) over by_contact_so_far as losses_so_far
 
     from crossings_and_levels
     window by_contact_so_far as (
@@ -96,48 +120,6 @@ marketing_dated as (
         order by occurred_at
         rows between unbounded preceding and current row
     )
-
-),
-
-losses_counted as (
-
-    select
-        *,
-        is_last_opportunity_lost
-        and has_opportunity_since_disqualification
-        and not has_disqualification as is_loss
-
-    from marketing_dated
-
-),
-
-losses_numbered as (
-
-    select
-        *,
-        sum(case when is_loss then 1 else 0 end) over (
-            partition by contact_id, disqualification_number
-            order by occurred_at
-            rows between unbounded preceding and current row
-        ) as loss_number
-
-    from losses_counted
-
-),
-
-sales_leveled as (
-
-    select
-        *,
-        -- the highest sales stage since the last disqualification or loss (the positives of a
-        -- negative instant came before it)
-        max(case when has_disqualification or is_loss then 0 else sales_level end) over (
-            partition by contact_id, disqualification_number, loss_number
-            order by occurred_at
-            rows between unbounded preceding and current row
-        ) as sales_level_since_setback
-
-    from losses_numbered
 
 ),
 
@@ -153,24 +135,35 @@ states_decided as (
         end as marketing_state,
         case
             when has_won then 'customer'
-            when sales_level_since_setback = {{ funnel_state_order('opportunity') }} then 'opportunity'
-            when sales_level_since_setback = {{ funnel_state_order('sql') }} then 'sql'
-            when loss_number > 0 then 'lost'
+            when {{ happened_since('last_opened_at', 'last_setback_at') }} then 'opportunity'
+            when {{ happened_since('last_qualified_at', 'last_setback_at') }} then 'sql'
+            when {{ happened_since('last_lost_at', 'last_disqualified_at') }} then 'lost'
             when disqualification_number > 0 then 'disqualified'
         end as sales_state
 
-    from sales_leveled
+    from latest_dated
 
 ),
 
+-- pass 3: what the previous instant left
 states_current as (
 
     select
         *,
         coalesce(sales_state, marketing_state) as state,
-        lag(sales_state) over (partition by contact_id order by occurred_at) is null as was_marketing_led
+        lag(coalesce(sales_state, marketing_state)) over by_contact_in_time as previous_state,
+        lag(sales_state) over by_contact_in_time is null as was_marketing_led,
+        losses_so_far - coalesce(
+            max(case when has_disqualification then losses_so_far end) over (
+                partition by contact_id
+                order by occurred_at
+                rows between unbounded preceding and current row
+            ),
+            0
+        ) as loss_number
 
     from states_decided
+    window by_contact_in_time as (partition by contact_id order by occurred_at)
 
 ),
 
@@ -200,6 +193,7 @@ levels_reached as (
 
 ),
 
+-- pass 4: the highest stage reached so far, and before this instant
 highest_levels as (
 
     select
@@ -208,7 +202,12 @@ highest_levels as (
             partition by contact_id
             order by occurred_at
             rows between unbounded preceding and current row
-        ) as highest_level
+        ) as highest_level,
+        max(level_reached) over (
+            partition by contact_id
+            order by occurred_at
+            rows between unbounded preceding and 1 preceding
+        ) as previous_highest_level
 
     from levels_reached
 
@@ -222,14 +221,14 @@ final as (
 
         -- strings
         state,
-        lag(state) over by_contact_in_time as previous_state,
+        previous_state,
         marketing_state,
         sales_state,
         disqualification_reason,
 
         -- numerics
         highest_level,
-        lag(highest_level) over by_contact_in_time as previous_highest_level,
+        previous_highest_level,
         score_after_instant,
         disqualification_number,
         loss_number,
@@ -255,7 +254,6 @@ final as (
         occurred_at
 
     from highest_levels
-    window by_contact_in_time as (partition by contact_id order by occurred_at)
 
 )
 

@@ -76,35 +76,35 @@ instants_in_order as (
 
 ),
 
-bursts_numbered as (
+-- a burst starts at a contact's first instant and after each long silence
+bursts_flagged as (
 
     select
         *,
-        sum(
-            case
-                when
-                    previous_instant_at is null
-                    or {{ days_between('previous_instant_at', 'occurred_at') }} > 64 * {{ half_life }}
-                    then 1
-                else 0
-            end
-        ) over (
-            partition by contact_id
-            order by occurred_at
-            rows between unbounded preceding and current row
-        ) as burst_number
+        previous_instant_at is null
+        or {{ days_between('previous_instant_at', 'occurred_at') }} > 64 * {{ half_life }}
+            as is_burst_start
 
     from instants_in_order
 
 ),
 
-bursts_started as (
+-- the running count numbers the bursts and the running latest start dates them: one pass over
+-- the contact's instants in time order, which also counts its interactions so far
+bursts_numbered as (
 
     select
         *,
-        min(occurred_at) over (partition by contact_id, burst_number) as burst_started_at
+        sum(case when is_burst_start then 1 else 0 end) over by_contact_so_far as burst_number,
+        max(case when is_burst_start then occurred_at end) over by_contact_so_far as burst_started_at,
+        sum(interactions) over by_contact_so_far as interactions_so_far
 
-    from bursts_numbered
+    from bursts_flagged
+    window by_contact_so_far as (
+        partition by contact_id
+        order by occurred_at
+        rows between unbounded preceding and current row
+    )
 
 ),
 
@@ -114,7 +114,7 @@ instants_weighted as (
         *,
         power(2.0, {{ days_between('burst_started_at', 'occurred_at') }} / {{ half_life }}) as weight
 
-    from bursts_started
+    from bursts_numbered
 
 ),
 
@@ -126,12 +126,7 @@ instants_running as (
             partition by contact_id, burst_number
             order by occurred_at
             rows between unbounded preceding and current row
-        ) as weighted_points_so_far,
-        sum(interactions) over (
-            partition by contact_id
-            order by occurred_at
-            rows between unbounded preceding and current row
-        ) as interactions_so_far
+        ) as weighted_points_so_far
 
     from instants_weighted
 

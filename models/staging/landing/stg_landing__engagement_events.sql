@@ -2,12 +2,17 @@
     config(
         materialized='table',
         meta={'materialized_because': (
-            'tens of millions of events: as a view, its dedup window would run again for every'
+            'tens of millions of events: as a view, its dedup would run again for every'
             ' reader (intermediate models, dbt tests, quality suites)'
         )},
     )
 }}
 
+-- Scale: values are normalised straight off the raw table, before anything reorders its rows,
+-- so that the engine can normalise each distinct value of a column once rather than every row
+-- (columns like event_type hold a few dozen values over tens of millions of rows). Then only
+-- the event ids seen more than once are ranked: a hash aggregate finds them, where ranking every
+-- event would sort them all.
 with
 
 source as (
@@ -19,20 +24,6 @@ source as (
 vocabulary as (
 
     select * from {{ ref('vocabulary_synonyms') }}
-
-),
-
--- the same event can arrive in two exports: the first load of an event_id is kept
-loads_ranked as (
-
-    select
-        *,
-        row_number() over (
-            partition by event_id
-            order by _loaded_at, _file_path, _line_number
-        ) as load_rank
-
-    from source
 
 ),
 
@@ -56,15 +47,83 @@ renamed as (
 
         -- timestamps
         source_event.occurred_at,
-        source_event._loaded_at as loaded_at
+        source_event._loaded_at as loaded_at,
 
-    from loads_ranked as source_event
+        -- where the row was loaded from, to keep an event's first load
+        source_event.event_id as delivered_event_id,
+        source_event._file_path as file_path,
+        source_event._line_number as line_number
+
+    from source as source_event
     left join vocabulary as event_types
         on
             event_types.domain = 'event_type'
             and event_types.synonym = {{ normalize_vocabulary('source_event.event_type') }}
-    where source_event.load_rank = 1
+
+),
+
+-- the same event can arrive in two exports: the first load of an event id is kept
+repeated_event_ids as (
+
+    select delivered_event_id
+    from renamed
+    group by delivered_event_id
+    having count(*) > 1
+
+),
+
+repeated_loads_ranked as (
+
+    select
+        renamed.delivered_event_id,
+        renamed.file_path,
+        renamed.line_number,
+        row_number() over (
+            partition by renamed.delivered_event_id
+            order by renamed.loaded_at, renamed.file_path, renamed.line_number
+        ) as load_rank
+
+    from renamed
+    inner join repeated_event_ids
+        on renamed.delivered_event_id = repeated_event_ids.delivered_event_id
+
+),
+
+later_loads as (
+
+    select
+        delivered_event_id,
+        file_path,
+        line_number
+
+    from repeated_loads_ranked
+    where load_rank > 1
+
+),
+
+final as (
+
+    select
+        renamed.event_id,
+        renamed.contact_id,
+        renamed.event_type,
+        renamed.email,
+        renamed.channel,
+        renamed.campaign,
+        renamed.asset,
+        renamed.url,
+        renamed.is_known_event_type,
+        renamed.occurred_at,
+        renamed.loaded_at
+
+    from renamed
+    left join later_loads
+        on
+            renamed.delivered_event_id = later_loads.delivered_event_id
+            and renamed.file_path = later_loads.file_path
+            and renamed.line_number = later_loads.line_number
+    where later_loads.delivered_event_id is null
 
 )
 
-select * from renamed
+select * from final
