@@ -1,0 +1,151 @@
+"""Daily runs against one full run: a warehouse fed day by day ends with the same public tables.
+
+A generated export is cut into what a team would receive: the base as it stood at the end of a
+day, then one delivery per following day, each holding the records whose latest date is that day
+(new events and activities, new or updated contacts, companies and opportunities). One home
+loads the base, runs, then loads and runs each day's delivery; another loads everything at once
+and runs once as of the last day. Every public table must be equal, row for row: what a run
+computes may depend on what is known, never on the order deliveries arrived in.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.contract import ENTITIES
+from orchestration.synthetic import generate
+
+pytestmark = pytest.mark.e2e
+
+FUNNEL = str(Path(sys.executable).parent / "funnel")
+BASE_DAY = dt.date(2026, 6, 27)
+DAYS = [BASE_DAY + dt.timedelta(days=n) for n in (1, 2, 3)]
+
+
+def _funnel(home: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "FUNNEL_HOME": str(home), "DAGSTER_HOME": str(home / "dagster")}
+    return subprocess.run(
+        [FUNNEL, *args], env=env, capture_output=True, text=True, timeout=900, check=False
+    )
+
+
+def _delivery_day(row: dict[str, str], dated_columns: list[str]) -> dt.date | None:
+    """The day a record is delivered: its latest date (None when it has no readable date)."""
+    days = []
+    for column in dated_columns:
+        try:
+            days.append(dt.date.fromisoformat((row.get(column) or "")[:10]))
+        except ValueError:
+            continue
+    return max(days) if days else None
+
+
+def _cut_into_deliveries(export: Path, deliveries: Path) -> dict[dt.date, int]:
+    """Write `deliveries/<day>/<entity>/<file>` for the base day and each following day, and
+    return how many records each day's delivery holds."""
+    counts: dict[dt.date, int] = {day: 0 for day in [BASE_DAY, *DAYS]}
+    for entity in ENTITIES.values():
+        dated = [column.name for column in entity.columns if column.kind in ("date", "timestamp")]
+        for source in sorted((export / entity.name).glob("*.csv")):
+            with source.open(newline="", encoding="utf-8") as handle:
+                reader = csv.DictReader(handle)
+                header = reader.fieldnames or []
+                by_day: dict[dt.date, list[dict[str, str]]] = {}
+                for row in reader:
+                    day = _delivery_day(row, dated)
+                    # undated, past and future-dated records are all in the base export
+                    delivered = day if day in DAYS else BASE_DAY
+                    by_day.setdefault(delivered, []).append(row)
+            for day, rows in by_day.items():
+                target = deliveries / day.isoformat() / entity.name / f"{source.stem}-{day}.csv"
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with target.open("w", newline="", encoding="utf-8") as handle:
+                    writer = csv.DictWriter(handle, fieldnames=header)
+                    writer.writeheader()
+                    writer.writerows(rows)
+                counts[day] += len(rows)
+    return counts
+
+
+def _deliver(deliveries: Path, day: dt.date, home: Path) -> None:
+    shutil.copytree(deliveries / day.isoformat(), home / "landing", dirs_exist_ok=True)
+
+
+def _run(home: Path, day: dt.date) -> None:
+    result = _funnel(home, "run", "--as-of", day.isoformat())
+    assert result.returncode == 0, f"run as of {day} failed:\n{result.stderr[-3000:]}"
+
+
+@pytest.fixture(scope="module")
+def homes(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("daily_runs")
+    generate(root / "export", contacts=300, seed=5, end_date=DAYS[-1])
+    counts = _cut_into_deliveries(root / "export", root / "deliveries")
+    assert all(counts[day] > 0 for day in DAYS), f"a day without a delivery: {counts}"
+
+    daily = root / "daily"
+    _deliver(root / "deliveries", BASE_DAY, daily)
+    _run(daily, BASE_DAY)
+    for day in DAYS:
+        _deliver(root / "deliveries", day, daily)
+        _run(daily, day)
+
+    once = root / "once"
+    for day in [BASE_DAY, *DAYS]:
+        _deliver(root / "deliveries", day, once)
+    _run(once, DAYS[-1])
+    return daily, once
+
+
+def _public_tables(warehouse: Path) -> list[str]:
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        return [
+            name
+            for (name,) in connection.execute(
+                "select table_name from information_schema.tables"
+                " where table_schema = 'marts' and table_type = 'BASE TABLE' order by 1"
+            ).fetchall()
+        ]
+
+
+def test_daily_runs_leave_the_same_public_tables_as_one_full_run(homes) -> None:
+    daily, once = homes
+    tables = _public_tables(once / "warehouse.duckdb")
+    assert tables == _public_tables(daily / "warehouse.duckdb")
+    assert "dim_contacts" in tables and "fct_funnel_transitions" in tables
+
+    differences = {}
+    with duckdb.connect() as connection:
+        connection.execute(f"attach '{daily / 'warehouse.duckdb'}' as daily (read_only)")
+        connection.execute(f"attach '{once / 'warehouse.duckdb'}' as once (read_only)")
+        loads = [
+            connection.execute(
+                f"select count(distinct load_id) from {home}.raw._load_manifest"
+            ).fetchone()[0]
+            for home in ("daily", "once")
+        ]
+        assert loads == [1 + len(DAYS), 1], f"loads (daily home, full run's): {loads}"
+        for table in tables:
+            rows = connection.execute(f"select count(*) from once.marts.{table}").fetchone()[0]
+            only_daily, only_once = (
+                connection.execute(
+                    f"select count(*) from (select * from {left}.marts.{table}"
+                    f" except all select * from {right}.marts.{table})"
+                ).fetchone()[0]
+                for left, right in (("daily", "once"), ("once", "daily"))
+            )
+            if only_daily or only_once:
+                differences[table] = (
+                    f"{only_daily} rows only in the daily home, {only_once} only in the full"
+                    f" run's (of {rows})"
+                )
+    assert not differences, differences
