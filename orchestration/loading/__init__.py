@@ -29,7 +29,8 @@ The modules, in the order a file goes through them:
 - `columns`: the header matched to the contract (missing required columns reject the file);
 - `csv_records`: the exact CSV path, records split by Python's csv module, broken ones reported;
 - `readers`: a file staged as text columns in DuckDB, per format (CSV, JSON Lines, Parquet);
-- `casting`: staged text parsed to the contract types, into the raw table or the quarantine;
+- `casting`: text parsed to the contract types as it is staged, then into the raw table or the
+  quarantine;
 - `load`: `load_entity`, one transaction per file with its manifest row;
 - `outcomes`: what loading a file came to (`FileLoad`, `LoadResult`, `FileRejected`);
 - `reasons`: every reason on one short line; unexpected errors reject the file, infrastructure

@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.contract import ENTITIES, Entity
-from orchestration.loading.casting import insert_staged
+from orchestration.loading.casting import checked_columns, insert_staged
 from orchestration.loading.columns import map_columns
 from orchestration.loading.discovery import (
     FILE_SUFFIXES,
@@ -73,11 +73,15 @@ def _stage(
         raise FileRejected("empty file: no header and no rows")
     fmt = FILE_SUFFIXES[path.suffix.lower()]
     create_broken_table(connection)
+
+    def checks(names: list[str]) -> str:  # parsed values and reasons, computed while staging
+        return checked_columns(entity, map_columns(entity, names))
+
     if fmt == "csv":
-        return stage_csv(connection, path, entity, scan, workdir)
+        return stage_csv(connection, path, entity, scan, workdir, checks)
     if fmt == "json":
-        return stage_json_lines(connection, path, scan, workdir)
-    return stage_parquet(connection, path, scan)
+        return stage_json_lines(connection, path, scan, workdir, checks)
+    return stage_parquet(connection, path, scan, checks)
 
 
 def _rollback(connection: duckdb.DuckDBPyConnection) -> None:
