@@ -12,7 +12,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -28,6 +28,7 @@ from orchestration.loading.discovery import (
     landing_files,
     unsupported_files,
 )
+from orchestration.loading.known_files import KnownFiles
 from orchestration.loading.outcomes import FileLoad, FileRejected, LoadResult
 from orchestration.loading.readers import (
     Staged,
@@ -44,6 +45,7 @@ from orchestration.loading.reasons import (
     one_line,
     unexpected_error_reason,
 )
+from orchestration.loading.scanning import scanned_ahead
 from orchestration.loading.sniffing import FileScan, scan_file
 from orchestration.loading.tables import (
     MANIFEST_TABLE,
@@ -94,6 +96,7 @@ def _record(
     load: FileLoad,
     load_id: str,
     size: int,
+    mtime_ns: int | None,
     started_at: datetime,
 ) -> None:
     values = {
@@ -102,6 +105,7 @@ def _record(
         "file_path": str(load.path),
         "file_name": load.path.name,
         "file_size": size,
+        "file_mtime_ns": mtime_ns,
         "content_hash": load.content_hash,
         "status": load.status,
         "reason": None if load.reason is None else one_line(load.reason),
@@ -165,7 +169,7 @@ class _EntityLoad:
         )
         load.file_format = fmt
         log.warning("Rejected %s: %s", path, load.reason)
-        _record(self.connection, load, self.load_id, scan.size, started_at)
+        _record(self.connection, load, self.load_id, scan.size, scan.mtime_ns, started_at)
         return load
 
     def _load(self, path: Path, scan: FileScan, started_at: datetime) -> FileLoad:
@@ -197,7 +201,7 @@ class _EntityLoad:
                 delimiter=staged.delimiter,
                 extra_columns=tuple(columns.extras),
             )
-            _record(connection, load, self.load_id, scan.size, started_at)
+            _record(connection, load, self.load_id, scan.size, scan.mtime_ns, started_at)
             if self.before_commit is not None:
                 self.before_commit(path)
             connection.execute("commit")
@@ -223,13 +227,39 @@ def _scan(path: Path) -> FileScan | str | None:
         return None  # written to while we read it: still being copied
     if after.st_size != scan.size:
         return None
-    return scan
+    return replace(scan, mtime_ns=after.st_mtime_ns)
+
+
+def _unchanged_since(path: Path, scan: FileScan) -> bool:
+    """Whether the file is still as it was scanned (scans run ahead of the loading)."""
+    try:
+        now = path.stat()
+    except OSError:
+        return False
+    return (now.st_size, now.st_mtime_ns) == (scan.size, scan.mtime_ns)
 
 
 def _remove_stale_copies(warehouse: Path) -> None:
     """Temporary copies left by a load that was killed (we hold the warehouse lock now)."""
     for stale in warehouse.parent.glob(f"{TEMP_PREFIX}{warehouse.stem}-*"):
         stale.unlink(missing_ok=True)
+
+
+def _files_to_read(
+    files: list[Path], known: KnownFiles, min_age: float
+) -> tuple[list[Path], list[Path]]:
+    """(files to read, files waiting): those the manifest does not recognise, complete or not."""
+    to_read, waiting = [], []
+    now = time.time()
+    for path in files:
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            continue  # moved away while we looked
+        if known.recognises(path, stat):
+            continue  # loaded, skipped or rejected before, and unchanged since: not read again
+        (to_read if is_settled(path, min_age, now) else waiting).append(path)
+    return to_read, waiting
 
 
 def load_entity(
@@ -243,8 +273,11 @@ def load_entity(
 ) -> LoadResult:
     """Load the entity's new landing files; files whose content was seen before are skipped.
 
-    Re-running on the same landing folder changes nothing: a (path, content) pair already in the
-    manifest is passed over silently; a known content under a new path is recorded once as skipped.
+    Re-running on the same landing folder changes nothing and reads no file: a file whose path,
+    size and modification time are in the manifest is passed over unread (`known_files`); a
+    (path, content) pair already in the manifest is passed over silently; a known content under
+    a new path is recorded once as skipped. New files are read (hashed) a few at a time in a
+    thread pool while the previous one loads (`scanning`); the writes stay serial.
 
     Only complete files are taken (`discovery.is_settled`): a file modified less than
     `min_age_seconds` ago (default: `settings.landing_min_age_seconds()`) and without a `.done`
@@ -269,27 +302,17 @@ def load_entity(
             Workdir(warehouse.parent, f"{TEMP_PREFIX}{warehouse.stem}-"),
             before_commit,
         )
-        handled = {
-            (path, digest)
-            for path, digest in connection.execute(
-                f"select file_path, content_hash from {MANIFEST_TABLE} where entity = ?",
-                [entity_name],
-            ).fetchall()
-        }
-        loaded = dict(
-            connection.execute(
-                f"select content_hash, min(file_path) from {MANIFEST_TABLE}"
-                " where entity = ? and status = 'loaded' group by content_hash",
-                [entity_name],
-            ).fetchall()
-        )
+        known = KnownFiles(connection, entity_name)
         files = sorted(
             [*landing_files(landing_dir, entity_name), *unsupported_files(landing_dir, entity_name)]
         )
         result.waiting += in_transfer_files(landing_dir, entity_name)
-        now = time.time()
-        for path in files:
-            scan = _scan(path) if is_settled(path, min_age, now) else None
+        to_read, unsettled = _files_to_read(files, known, min_age)
+        scans, reading, waiting = scanned_ahead(to_read, _scan), set(to_read), set(unsettled)
+        for path in (p for p in files if p in reading or p in waiting):
+            scan = next(scans) if path in reading else None
+            if scan is not None and not isinstance(scan, str) and not _unchanged_since(path, scan):
+                scan = None  # changed since it was read ahead: a later load takes it
             if scan is None:
                 if path.exists():
                     result.waiting.append(path)
@@ -303,22 +326,25 @@ def load_entity(
             unreadable = scan if isinstance(scan, str) else None
             if unreadable is not None:  # no content to identify the file by
                 scan = FileScan(0, "", False, b"", 0)
-            if (str(path), scan.content_hash) in handled:
+            if (str(path), scan.content_hash) in known.handled:
+                if unreadable is None:  # touched, or recorded without a time: the same content
+                    known.remember_time(path, scan.content_hash, scan.size, scan.mtime_ns)
                 continue
-            handled.add((str(path), scan.content_hash))
+            known.handled.add((str(path), scan.content_hash))
             if unreadable is not None:
                 load = FileLoad(entity_name, path, "", "rejected", reason=one_line(unreadable))
                 log.warning("Rejected %s: %s", path, load.reason)
-                _record(connection, load, result.load_id, 0, utc_now())
-            elif scan.content_hash in loaded:
-                reason = one_line(f"same content as {loaded[scan.content_hash]}, already loaded")
+                _record(connection, load, result.load_id, 0, None, utc_now())
+            elif scan.content_hash in known.loaded:
+                first = known.loaded[scan.content_hash]
+                reason = one_line(f"same content as {first}, already loaded")
                 load = FileLoad(entity_name, path, scan.content_hash, "skipped", reason=reason)
                 log.info("Skipped %s: %s", path, reason)
-                _record(connection, load, result.load_id, scan.size, utc_now())
+                _record(connection, load, result.load_id, scan.size, scan.mtime_ns, utc_now())
             else:
                 load = files_load.file(path, scan)
                 if load.status == "loaded":
-                    loaded[scan.content_hash] = str(path)
+                    known.loaded[scan.content_hash] = str(path)
             result.files.append(load)
         # Make sure a raw table exists even before the first file, so dbt sources resolve.
         ensure_raw_table(connection, entity, [])

@@ -72,6 +72,9 @@ MANIFEST_COLUMNS = {
     "encoding": "varchar",
     "delimiter": "varchar",
     "extra_columns": "varchar",
+    # nanoseconds since 1970 when the file was read: with its path and size, how the next load
+    # recognises it unread; null for a file that could not be read (and in older manifests)
+    "file_mtime_ns": "bigint",
 }
 # One row per file forgotten (`funnel forget`): what it held, and when it was forgotten, so the
 # next run's volume checks take their counts as the new baseline.
