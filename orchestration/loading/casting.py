@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.contract import ColumnKind, Entity
+from orchestration.contract import Column, ColumnKind, Entity
 from orchestration.loading.columns import ColumnMap
 from orchestration.loading.readers import BROKEN, SRC, Staged
 from orchestration.loading.reasons import REASON_MAX_CHARS
@@ -120,17 +120,21 @@ def _problems(entity: Entity, columns: ColumnMap) -> list[tuple[str, str, str]]:
     return problems
 
 
+def _is_parsed(column: Column, columns: ColumnMap) -> bool:
+    """Whether a contract value is parsed while staged: typed and present in the file (text is
+    only trimmed, on its way to the raw table)."""
+    return column.kind != "string" and column.name in columns.contract
+
+
 def checked_columns(entity: Entity, columns: ColumnMap) -> str:
-    """Select items computed from a file's text columns (c0..cN) as it is staged: each contract
-    value parsed to its type (`_p<position>`, null for a column the file lacks), and the row's
-    reasons (`_reason`, `_reason_kind`, null when the row is good)."""
+    """Select items computed from a file's text columns (c0..cN) as it is staged: each typed
+    contract value parsed (`_p<position>`), and the row's reasons (`_reason`, `_reason_kind`,
+    null when the row is good)."""
     items = []
     for position, column in enumerate(entity.columns):
-        if column.name in columns.contract:
+        if _is_parsed(column, columns):
             expression = parse_expression(_text(columns, column.name), column.kind)
-        else:
-            expression = f"cast(null as {DUCKDB_TYPES[column.kind]})"
-        items.append(f"{expression} as {_parsed(position)}")
+            items.append(f"{expression} as {_parsed(position)}")
     problems = _problems(entity, columns)
     if problems:
         reasons = ", ".join(f"case when {cond} then {message} end" for _, cond, message in problems)
@@ -164,7 +168,14 @@ def insert_staged(
     """
     ensure_raw_table(connection, entity, columns.extras)
     targets = ", ".join(quote(n) for n in [*entity.column_names, *columns.extras])
-    values = [_parsed(p) for p in range(len(entity.columns))]
+    values = [
+        _parsed(position)
+        if _is_parsed(column, columns)
+        else _text(columns, column.name)
+        if column.name in columns.contract
+        else f"cast(null as {DUCKDB_TYPES[column.kind]})"
+        for position, column in enumerate(entity.columns)
+    ]
     values += [f"c{i}" for i in columns.extras.values()]
     now = utc_now()
     [loaded] = connection.execute(
