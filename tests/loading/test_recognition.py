@@ -154,3 +154,24 @@ def test_a_manifest_without_times_is_completed_by_the_next_load(
     assert _load(landing).files == []
     assert files_read == []
     assert landing.scalar("select count(*) from raw.engagement_events") == 6
+
+
+def test_a_file_that_changes_after_it_was_read_ahead_waits(
+    landing: Landing, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Files are read ahead of their loading; one that changes in between is left for later."""
+    path = landing.write(ENTITY, "growing.csv", _events(1))
+    scan = load_module._scan
+
+    def scan_then_append(scanned: Path):
+        result = scan(scanned)
+        with scanned.open("a") as handle:
+            handle.write(",".join(event_row(99)) + "\n")
+        return result
+
+    monkeypatch.setattr(load_module, "_scan", scan_then_append)
+    result = _load(landing)
+    assert (result.files, result.waiting) == ([], [path])
+    monkeypatch.undo()
+    [file] = _load(landing).files
+    assert (file.status, file.rows_loaded) == ("loaded", 4)
