@@ -262,6 +262,40 @@ def _files_to_read(
     return to_read, waiting
 
 
+def _outcome(
+    files_load: _EntityLoad, known: KnownFiles, path: Path, scan: FileScan | str
+) -> FileLoad | None:
+    """What a file that was read comes to; None when the manifest holds its path and content."""
+    connection, entity_name, load_id = (
+        files_load.connection,
+        files_load.entity.name,
+        files_load.load_id,
+    )
+    unreadable = scan if isinstance(scan, str) else None
+    if unreadable is not None:  # no content to identify the file by
+        scan = FileScan(0, "", False, b"", 0)
+    if (str(path), scan.content_hash) in known.handled:
+        if unreadable is None:  # touched, or recorded without a time: the same content
+            known.remember_time(path, scan.content_hash, scan.size, scan.mtime_ns)
+        return None
+    known.handled.add((str(path), scan.content_hash))
+    if unreadable is not None:
+        load = FileLoad(entity_name, path, "", "rejected", reason=one_line(unreadable))
+        log.warning("Rejected %s: %s", path, load.reason)
+        _record(connection, load, load_id, 0, None, utc_now())
+    elif scan.content_hash in known.loaded:
+        first = known.loaded[scan.content_hash]
+        reason = one_line(f"same content as {first}, already loaded")
+        load = FileLoad(entity_name, path, scan.content_hash, "skipped", reason=reason)
+        log.info("Skipped %s: %s", path, reason)
+        _record(connection, load, load_id, scan.size, scan.mtime_ns, utc_now())
+    else:
+        load = files_load.file(path, scan)
+        if load.status == "loaded":
+            known.loaded[scan.content_hash] = str(path)
+    return load
+
+
 def load_entity(
     warehouse: Path,
     landing_dir: Path,
@@ -308,44 +342,29 @@ def load_entity(
         )
         result.waiting += in_transfer_files(landing_dir, entity_name)
         to_read, unsettled = _files_to_read(files, known, min_age)
-        scans, reading, waiting = scanned_ahead(to_read, _scan), set(to_read), set(unsettled)
-        for path in (p for p in files if p in reading or p in waiting):
-            scan = next(scans) if path in reading else None
-            if scan is not None and not isinstance(scan, str) and not _unchanged_since(path, scan):
-                scan = None  # changed since it was read ahead: a later load takes it
-            if scan is None:
-                if path.exists():
-                    result.waiting.append(path)
-                    log.warning(
-                        "Waiting for %s: still changing, or modified less than %gs ago and no"
-                        " .done marker; a later load takes it",
-                        path,
-                        min_age,
-                    )
-                continue
-            unreadable = scan if isinstance(scan, str) else None
-            if unreadable is not None:  # no content to identify the file by
-                scan = FileScan(0, "", False, b"", 0)
-            if (str(path), scan.content_hash) in known.handled:
-                if unreadable is None:  # touched, or recorded without a time: the same content
-                    known.remember_time(path, scan.content_hash, scan.size, scan.mtime_ns)
-                continue
-            known.handled.add((str(path), scan.content_hash))
-            if unreadable is not None:
-                load = FileLoad(entity_name, path, "", "rejected", reason=one_line(unreadable))
-                log.warning("Rejected %s: %s", path, load.reason)
-                _record(connection, load, result.load_id, 0, None, utc_now())
-            elif scan.content_hash in known.loaded:
-                first = known.loaded[scan.content_hash]
-                reason = one_line(f"same content as {first}, already loaded")
-                load = FileLoad(entity_name, path, scan.content_hash, "skipped", reason=reason)
-                log.info("Skipped %s: %s", path, reason)
-                _record(connection, load, result.load_id, scan.size, scan.mtime_ns, utc_now())
-            else:
-                load = files_load.file(path, scan)
-                if load.status == "loaded":
-                    known.loaded[scan.content_hash] = str(path)
-            result.files.append(load)
+        reading, waiting = set(to_read), set(unsettled)
+        with contextlib.closing(scanned_ahead(to_read, _scan)) as scans:
+            for path in (p for p in files if p in reading or p in waiting):
+                scan = next(scans) if path in reading else None
+                if (
+                    scan is not None
+                    and not isinstance(scan, str)
+                    and not _unchanged_since(path, scan)
+                ):
+                    scan = None  # changed since it was read ahead: a later load takes it
+                if scan is None:
+                    if path.exists():
+                        result.waiting.append(path)
+                        log.warning(
+                            "Waiting for %s: still changing, or modified less than %gs ago and no"
+                            " .done marker; a later load takes it",
+                            path,
+                            min_age,
+                        )
+                    continue
+                load = _outcome(files_load, known, path, scan)
+                if load is not None:
+                    result.files.append(load)
         # Make sure a raw table exists even before the first file, so dbt sources resolve.
         ensure_raw_table(connection, entity, [])
     return result
