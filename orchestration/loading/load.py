@@ -58,6 +58,12 @@ from orchestration.settings import landing_min_age_seconds
 
 log = logging.getLogger(__name__)
 
+# DuckDB checkpoints whenever its write-ahead log passes 16 MB by default: a load committing many
+# small files would rewrite the tables every few files (a quarter of its time with 100 files of
+# 20,000 rows). Each file's commit is durable in the log either way; the warehouse checkpoints
+# when the load closes it.
+CHECKPOINT_THRESHOLD = "256MB"
+
 
 def new_load_id() -> str:
     return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
@@ -327,6 +333,7 @@ def load_entity(
     result = LoadResult(entity_name, load_id or new_load_id())
     min_age = landing_min_age_seconds() if min_age_seconds is None else min_age_seconds
     with connect(warehouse) as connection:
+        connection.execute(f"set checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
         ensure_load_tables(connection)
         _remove_stale_copies(warehouse)
         files_load = _EntityLoad(
