@@ -3,6 +3,8 @@
 Like a warehouse's COPY INTO with load history:
 - every file seen is recorded in `raw._load_manifest` with its content hash, so a file is loaded at
   most once whatever its name, and a changed file under a known name loads as a new version;
+- a file whose path, size and modification time are in the manifest is recognised without being
+  read, so a load's cost grows with the new files, not with the landing folder;
 - a file that cannot be read or lacks a required column is rejected whole, with a one-line reason,
   whatever its bytes (binary, compressed, truncated, overlong lines), and the load goes on;
 - only complete files are loaded: a file modified within the minimum age and without a `.done`
@@ -25,11 +27,14 @@ kept; staging picks the latest. `docs/loading.md` explains all of this for analy
 The modules, in the order a file goes through them:
 - `discovery`: which landing files there are (loadable, unsupported, unknown entries) and which
   are complete (a `.done` marker, or unmodified for the minimum age) or still waiting;
+- `known_files`: the files the manifest recognises unread (path, size, modification time);
+- `scanning`: new files read ahead in a thread pool while the previous one loads;
 - `sniffing`: one pass over a file's bytes (hash, encoding, last line) and a CSV's dialect;
 - `columns`: the header matched to the contract (missing required columns reject the file);
 - `csv_records`: the exact CSV path, records split by Python's csv module, broken ones reported;
 - `readers`: a file staged as text columns in DuckDB, per format (CSV, JSON Lines, Parquet);
-- `casting`: staged text parsed to the contract types, into the raw table or the quarantine;
+- `casting`: text parsed to the contract types as it is staged, then into the raw table or the
+  quarantine;
 - `load`: `load_entity`, one transaction per file with its manifest row;
 - `outcomes`: what loading a file came to (`FileLoad`, `LoadResult`, `FileRejected`);
 - `reasons`: every reason on one short line; unexpected errors reject the file, infrastructure

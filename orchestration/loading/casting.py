@@ -2,7 +2,9 @@
 
 Every value is parsed to its contract type in SQL (`parse_expression`); a row with a value that
 does not parse, or without a required value, goes to the quarantine with its reasons, the others
-to the entity's raw table with their lineage columns.
+to the entity's raw table with their lineage columns. Values are parsed and reasons found while
+the file is staged (`checked_columns`, one statement with the read), so the file's rows are
+copied once into the staged table and once into the raw table or the quarantine.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.contract import ColumnKind, Entity
+from orchestration.contract import Column, ColumnKind, Entity
 from orchestration.loading.columns import ColumnMap
 from orchestration.loading.readers import BROKEN, SRC, Staged
 from orchestration.loading.reasons import REASON_MAX_CHARS
@@ -82,32 +84,73 @@ def _one_line_sql(reason: str) -> str:
     )
 
 
+def _parsed(position: int) -> str:
+    """The staged name of a parsed contract value (file columns are named c<i>, never _p<i>)."""
+    return f"_p{position}"
+
+
+def _text(columns: ColumnMap, name: str) -> str:
+    """SQL for a contract column's staged text, trimmed, null when blank."""
+    return f"nullif(trim(c{columns.contract[name]}), '')"
+
+
 def _problems(entity: Entity, columns: ColumnMap) -> list[tuple[str, str, str]]:
     """(kind, condition, message) SQL for every way a row of this file can fail the contract.
 
-    Conditions refer to the parsed value by its contract name (a lateral alias in DuckDB), so each
-    value is parsed once.
+    Conditions refer to the parsed values by their staged names (a lateral alias in DuckDB), so
+    each value is parsed once.
     """
     problems = []
-    for column in entity.columns:
+    for position, column in enumerate(entity.columns):
         if column.name not in columns.contract:
             continue
-        text = f"nullif(trim(c{columns.contract[column.name]}), '')"
+        text = _text(columns, column.name)
         if column.name in entity.required:
             message = literal(f"missing required value: {column.name}")
             problems.append((MISSING_REQUIRED_VALUE, f"{text} is null", message))
         if column.kind != "string":
-            parsed = quote(column.name)
             message = f"'cannot parse {column.name} as {column.kind}: ' || {_shown(text)}"
-            problems.append(
-                (UNPARSEABLE_VALUE, f"{text} is not null and {parsed} is null", message)
-            )
+            condition = f"{text} is not null and {_parsed(position)} is null"
+            problems.append((UNPARSEABLE_VALUE, condition, message))
     for group in entity.required_one_of:
         present = [columns.contract[n] for n in group if n in columns.contract]
         blank = " and ".join(f"nullif(trim(c{i}), '') is null" for i in present)
         message = literal(f"missing required value: {' or '.join(group)} (at least one)")
         problems.append((MISSING_REQUIRED_VALUE, blank, message))
     return problems
+
+
+def _is_parsed(column: Column, columns: ColumnMap) -> bool:
+    """Whether a contract value is parsed while staged: typed and present in the file (text is
+    only trimmed, on its way to the raw table)."""
+    return column.kind != "string" and column.name in columns.contract
+
+
+def checked_columns(entity: Entity, columns: ColumnMap) -> str:
+    """Select items computed from a file's text columns (c0..cN) as it is staged: each typed
+    contract value parsed (`_p<position>`), and the row's reasons (`_reason`, `_reason_kind`,
+    null when the row is good)."""
+    items = []
+    for position, column in enumerate(entity.columns):
+        if _is_parsed(column, columns):
+            expression = parse_expression(_text(columns, column.name), column.kind)
+            items.append(f"{expression} as {_parsed(position)}")
+    problems = _problems(entity, columns)
+    if problems:
+        reasons = ", ".join(f"case when {cond} then {message} end" for _, cond, message in problems)
+        kinds = ", ".join(f"case when {cond} then '{kind}' end" for kind, cond, _ in problems)
+        reason = _one_line_sql(f"nullif(concat_ws('; ', {reasons}), '')")
+        items.append(f"{reason} as _reason")
+        items.append(f"coalesce({kinds}) as _reason_kind")
+    else:
+        items += ["cast(null as varchar) as _reason", "cast(null as varchar) as _reason_kind"]
+    return ", ".join(items)
+
+
+QUARANTINE_INSERT = (
+    "insert into {table} (load_id, entity, file_path, line_number, reason_kind, reason,"
+    " raw_record, quarantined_at) select ?, ?, ?, {columns}, ? from {source}"
+)
 
 
 def insert_staged(
@@ -118,66 +161,47 @@ def insert_staged(
     load_id: str,
     path: Path,
 ) -> tuple[int, int]:
-    """Typed rows into the raw table, the others into quarantine; (loaded, quarantined)."""
+    """Typed rows into the raw table, the others into quarantine; (loaded, quarantined).
+
+    The staged table already holds each row's parsed values and reasons (`checked_columns`):
+    the good rows are copied to the raw table and the others to the quarantine, each once.
+    """
     ensure_raw_table(connection, entity, columns.extras)
-    problems = _problems(entity, columns)
-    reasons = ", ".join(f"case when {cond} then {message} end" for _, cond, message in problems)
-    kinds = ", ".join(f"case when {cond} then '{kind}' end" for kind, cond, _ in problems)
-    record = ", ".join(f"{literal(name)}, c{i}" for i, name in enumerate(columns.source_names))
-    selected = []
-    for column in entity.columns:
-        if column.name in columns.contract:
-            text = f"nullif(trim(c{columns.contract[column.name]}), '')"
-            selected.append(f"{parse_expression(text, column.kind)} as {quote(column.name)}")
-        else:
-            selected.append(f"cast(null as {DUCKDB_TYPES[column.kind]}) as {quote(column.name)}")
-    selected += [f"c{i} as {quote(name)}" for name, i in columns.extras.items()]
-    connection.execute(
-        f"""
-        create or replace temp table _loading_checked as
-        select
-            {staged.line_sql} as _line_number,
-            {", ".join(selected)},
-            {_one_line_sql(f"nullif(concat_ws('; ', {reasons}), '')") if problems else "null"}
-                as _reason,
-            {f"coalesce({kinds})" if problems else "null"} as _reason_kind,
-            case when _reason is not null then json_object({record})::varchar end as _raw_record
-        from {SRC}
-        """
-    )
     targets = ", ".join(quote(n) for n in [*entity.column_names, *columns.extras])
+    values = [
+        _parsed(position)
+        if _is_parsed(column, columns)
+        else _text(columns, column.name)
+        if column.name in columns.contract
+        else f"cast(null as {DUCKDB_TYPES[column.kind]})"
+        for position, column in enumerate(entity.columns)
+    ]
+    values += [f"c{i}" for i in columns.extras.values()]
     now = utc_now()
-    connection.execute(
+    [loaded] = connection.execute(
         f"""
         insert into {raw_table(entity)} ({targets}, _load_id, _file_path, _line_number, _loaded_at)
-        select {targets}, ?, ?, _line_number, ? from _loading_checked where _reason is null
+        select {", ".join(values)}, ?, ?, {staged.line_sql}, ? from {SRC} where _reason is null
         """,
         [load_id, str(path), now],
-    )
-    quarantine = (
-        "insert into {table} (load_id, entity, file_path, line_number, reason_kind, reason,"
-        " raw_record, quarantined_at) select ?, ?, ?, {columns}, ? from {source}"
-    )
-    connection.execute(
-        quarantine.format(
+    ).fetchone()
+    record = ", ".join(f"{literal(name)}, c{i}" for i, name in enumerate(columns.source_names))
+    [invalid] = connection.execute(
+        QUARANTINE_INSERT.format(
             table=QUARANTINE_TABLE,
-            columns="_line_number, _reason_kind, _reason, _raw_record",
-            source="_loading_checked where _reason is not null",
+            columns=(f"{staged.line_sql}, _reason_kind, _reason, json_object({record})::varchar"),
+            source=f"{SRC} where _reason is not null",
         ),
         [load_id, entity.name, str(path), now],
-    )
-    connection.execute(
-        quarantine.format(
+    ).fetchone()
+    [broken] = connection.execute(
+        QUARANTINE_INSERT.format(
             table=QUARANTINE_TABLE,
             columns="line_number, reason_kind, reason, raw_record",
             source=BROKEN,
         ),
         [load_id, entity.name, str(path), now],
-    )
-    loaded, invalid = connection.execute(
-        "select count(*) filter (where _reason is null), count(_reason) from _loading_checked"
     ).fetchone()
-    broken = connection.execute(f"select count(*) from {BROKEN}").fetchone()[0]
-    for table in ("_loading_checked", SRC, BROKEN):
+    for table in (SRC, BROKEN):
         connection.execute(f"drop table if exists {table}")
     return loaded, invalid + broken

@@ -9,7 +9,10 @@ the warehouse. Compressed and binary files, lines over `MAX_LINE_BYTES` and head
 `MAX_COLUMNS` columns are rejected with a reason that says so.
 
 Staging writes only temp tables, outside the file's transaction: a DuckDB error while reading
-leaves the transaction untouched, so the reader can fall back to the exact path.
+leaves the transaction untouched, so the reader can fall back to the exact path. The staged table
+is made in one statement with the columns the caller derives from the text (`Checks`: the
+contract values parsed, each row's reason), so the file's text is copied once before the raw
+table and the quarantine are written.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 import csv
 import io
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,10 +46,14 @@ from orchestration.loading.sql import literal, quote
 from orchestration.loading.tables import INVALID_JSON
 
 # Every reader leaves a temp table `_loading_src` with text columns c0..cN (the file's columns in
-# order) and a line number expression, plus `_loading_broken` for records that could not be split.
+# order), the columns `Checks` derives from them, and a line number expression, plus
+# `_loading_broken` for records that could not be split.
 
 SRC = "_loading_src"
 BROKEN = "_loading_broken"
+
+# The file's column names -> SQL select items computed from c0..cN while the file is staged.
+Checks = Callable[[list[str]], str]
 
 # Limits that keep one file from exhausting the machine; a file past them is rejected, saying so.
 MAX_COLUMNS = 2_000
@@ -64,6 +72,15 @@ class Staged:
     file_format: str
     encoding: str | None = None
     delimiter: str | None = None
+
+
+def _create_src(
+    connection: duckdb.DuckDBPyConnection, relation: str, names: list[str], checks: Checks
+) -> None:
+    """The staged table: the relation's columns and the checked ones, in one pass."""
+    connection.execute(
+        f"create or replace temp table {SRC} as select *, {checks(names)} from {relation}"
+    )
 
 
 def _varchar_columns(n: int, first: dict[str, str] | None = None) -> str:
@@ -230,18 +247,20 @@ def _stage_csv_fast(
     connection: duckdb.DuckDBPyConnection,
     readable: Readable,
     dialect: CsvDialect,
-    n_columns: int,
+    names: list[str],
     header_lines: int,
+    checks: Checks,
 ) -> tuple[str, int] | None:
     """Read with DuckDB: the line number SQL and row count, or None to take the exact path.
 
     DuckDB fails on a file's first structural problem (broken quoting, a wrong field count, a
     line too long); staging runs outside the file's transaction, so the exact path takes over.
     """
+    n_columns = len(names)
     columns = _varchar_columns(n_columns)
     reader = _duckdb_csv(readable.path, columns, header_lines, dialect, readable.max_line_bytes)
     try:
-        connection.execute(f"create or replace temp table {SRC} as select * from {reader}")
+        _create_src(connection, reader, names, checks)
     except duckdb.Error as error:
         if is_infrastructure_error(error, readable.path):
             raise
@@ -298,12 +317,14 @@ def _stage_csv_exact(
     connection: duckdb.DuckDBPyConnection,
     readable: Readable,
     dialect: CsvDialect,
-    n_columns: int,
+    names: list[str],
     header_lines: int,
     workdir: Workdir,
+    checks: Checks,
 ) -> int:
     """Split records with Python's csv module; clean records go to DuckDB through a clean CSV
     copy (quoted by Python, read by DuckDB in parallel), broken ones through Arrow."""
+    n_columns = len(names)
     clean_path = workdir.new(".csv")
     broken_names = ["line_number", "reason_kind", "reason", "raw_record"]
     broken: list[list] = []
@@ -337,7 +358,7 @@ def _stage_csv_exact(
         CsvDialect(",", '"'),
         2 * readable.max_line_bytes + 32,
     )
-    connection.execute(f"create or replace temp table {SRC} as select * from {reader}")
+    _create_src(connection, reader, names, checks)
     return rows
 
 
@@ -347,6 +368,7 @@ def stage_csv(
     entity: Entity,
     scan: FileScan,
     workdir: Workdir,
+    checks: Checks,
 ) -> Staged:
     readable = readable_text(path, scan, workdir)
     dialect, names, header_lines = _read_header(readable.path, entity)
@@ -354,12 +376,12 @@ def stage_csv(
     staged = Staged(names, "_line_number", 0, "csv", readable.encoding, dialect.delimiter)
     fast = None
     if not readable.encoding.startswith("utf-16"):  # UTF-16 files take the exact path
-        fast = _stage_csv_fast(connection, readable, dialect, len(names), header_lines)
+        fast = _stage_csv_fast(connection, readable, dialect, names, header_lines, checks)
     if fast is not None:
         staged.line_sql, staged.rows_read = fast
     else:
         staged.rows_read = _stage_csv_exact(
-            connection, readable, dialect, len(names), header_lines, workdir
+            connection, readable, dialect, names, header_lines, workdir, checks
         )
     return staged
 
@@ -370,7 +392,11 @@ def _json_pointer(key: str) -> str:
 
 
 def stage_json_lines(
-    connection: duckdb.DuckDBPyConnection, path: Path, scan: FileScan, workdir: Workdir
+    connection: duckdb.DuckDBPyConnection,
+    path: Path,
+    scan: FileScan,
+    workdir: Workdir,
+    checks: Checks,
 ) -> Staged:
     """JSON Lines: one object per line; a line that is not a JSON object is quarantined."""
     readable = readable_text(path, scan, workdir)
@@ -420,10 +446,11 @@ def stage_json_lines(
         f"json_extract_string(line, {literal(_json_pointer(key))}) as c{i}"
         for i, key in enumerate(keys)
     ]
-    connection.execute(
-        f"create or replace temp table {SRC} as select _line_number"
-        f"{''.join(', ' + c for c in columns)} from _loading_lines where is_object"
+    objects = (
+        f"(select _line_number{''.join(', ' + c for c in columns)}"
+        " from _loading_lines where is_object)"
     )
+    _create_src(connection, objects, keys, checks)
     connection.execute(
         f"""
         insert into {BROKEN}
@@ -440,7 +467,9 @@ def stage_json_lines(
     return Staged(keys, "_line_number", rows_read, "json", readable.encoding)
 
 
-def stage_parquet(connection: duckdb.DuckDBPyConnection, path: Path, scan: FileScan) -> Staged:
+def stage_parquet(
+    connection: duckdb.DuckDBPyConnection, path: Path, scan: FileScan, checks: Checks
+) -> Staged:
     if not scan.head.startswith(b"PAR1"):
         raise FileRejected(
             "not a Parquet file: it does not start with the Parquet signature (PAR1); export it"
@@ -456,10 +485,11 @@ def stage_parquet(connection: duckdb.DuckDBPyConnection, path: Path, scan: FileS
                 f" most {MAX_COLUMNS:,}"
             )
         columns = [f"cast({quote(n)} as varchar) as c{i}" for i, n in enumerate(names)]
-        connection.execute(
-            f"create or replace temp table {SRC} as select file_row_number + 1 as _line_number"
-            f"{''.join(', ' + c for c in columns)} from {reader}"
+        numbered = (
+            f"(select file_row_number + 1 as _line_number{''.join(', ' + c for c in columns)}"
+            f" from {reader})"
         )
+        _create_src(connection, numbered, names, checks)
     except duckdb.Error as error:
         if is_infrastructure_error(error, path):
             raise

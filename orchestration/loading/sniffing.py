@@ -30,6 +30,7 @@ class FileScan:
     head: bytes
     last_content_line: int  # the number of the last line holding anything but line breaks
     max_line_bytes: int = 0  # at least the length of the longest line, in bytes
+    mtime_ns: int = 0  # the file's modification time when it was read (os.stat's st_mtime_ns)
 
 
 SHORT_LINE_BYTES = 1 << 17

@@ -72,6 +72,9 @@ MANIFEST_COLUMNS = {
     "encoding": "varchar",
     "delimiter": "varchar",
     "extra_columns": "varchar",
+    # nanoseconds since 1970 when the file was read: with its path and size, how the next load
+    # recognises it unread; null for a file that could not be read (and in older manifests)
+    "file_mtime_ns": "bigint",
 }
 # One row per file forgotten (`funnel forget`): what it held, and when it was forgotten, so the
 # next run's volume checks take their counts as the new baseline.
@@ -108,9 +111,19 @@ def _ensure_table(connection: duckdb.DuckDBPyConnection, table: str, columns: di
     """Create the table, or add the columns a warehouse written by an older loader lacks."""
     definition = ", ".join(f"{name} {kind}" for name, kind in columns.items())
     connection.execute(f"create table if not exists {table} ({definition})")
-    for name, kind in columns.items():
-        nullable = kind.replace(" not null", "")
-        connection.execute(f"alter table {table} add column if not exists {name} {nullable}")
+    schema, name = table.split(".")
+    present = {
+        row[0]
+        for row in connection.execute(
+            "select column_name from information_schema.columns"
+            " where table_schema = ? and table_name = ?",
+            [schema, name],
+        ).fetchall()
+    }
+    for column, kind in columns.items():
+        if column not in present:  # altering only what is missing keeps a load with no file quick
+            nullable = kind.replace(" not null", "")
+            connection.execute(f"alter table {table} add column {column} {nullable}")
 
 
 def ensure_load_tables(connection: duckdb.DuckDBPyConnection) -> None:
