@@ -96,6 +96,8 @@ def run_floor(
         connection.execute(f"set temp_directory = '{temp_dir}'")
     settings = dbt_vars(overrides)
     connection.execute("set variable as_of = ?::date", [as_of])
+    # the end of the as-of day: everything dated at or after it is ignored
+    connection.execute("set variable as_of_at = (?::date + interval 1 day)::timestamp", [as_of])
     connection.execute(
         "set variable earliest_plausible_at = ?::timestamp", [settings["earliest_plausible_date"]]
     )

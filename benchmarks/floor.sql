@@ -35,15 +35,11 @@ create or replace temp macro parses(v, parsed) as text_value(v) is null or parse
 create or replace temp table raw_companies as
 select
     text_value(company_id) as company_id,
-    text_value(name) as name,
     text_value(domain) as domain,
     text_value(industry) as industry,
     as_bigint(employee_count) as employee_count,
     as_double(annual_revenue_eur) as annual_revenue_eur,
     text_value(country) as country,
-    text_value(region) as region,
-    text_value(city) as city,
-    as_bigint(founded_year) as founded_year,
     as_bigint(open_jobs) as open_jobs,
     as_date(last_funding_date) as last_funding_date,
     as_double(last_funding_amount_eur) as last_funding_amount_eur,
@@ -100,10 +96,6 @@ select
     as_timestamp(occurred_at) as occurred_at,
     text_value(contact_id) as contact_id,
     text_value(email) as email,
-    text_value(channel) as channel,
-    text_value(campaign) as campaign,
-    text_value(asset) as asset,
-    text_value(url) as url,
     _file_path,
     _line_number,
     _loaded_at
@@ -125,7 +117,6 @@ select
     as_boolean(budget_confirmed) as budget_confirmed,
     as_boolean(decision_capacity) as decision_capacity,
     text_value(disqualification_reason) as disqualification_reason,
-    text_value(owner) as owner,
     _file_path,
     _line_number,
     _loaded_at
@@ -145,8 +136,6 @@ select
     text_value(contact_id) as contact_id,
     text_value(company_id) as company_id,
     as_timestamp(created_at) as created_at,
-    text_value(stage) as stage,
-    as_double(amount_eur) as amount_eur,
     as_timestamp(closed_at) as closed_at,
     as_boolean(is_won) as is_won,
     _file_path,
@@ -330,27 +319,20 @@ renamed as (
         company_version.trimmed_company_id as company_id,
 
         -- strings
-        nullif(trim(company_version.name), '') as company_name,
         nullif(
         regexp_replace(nfc_normalize(lower(trim(company_version.domain))), '^([a-z]+://)?(www[.])?|[/?#].*$|[.]$', '', 'g'),
         ''
     ) as domain,
         nullif(trim(company_version.industry), '') as industry,
         coalesce(countries.canonical_value, upper(nullif(trim(company_version.country), ''))) as country_code,
-        nullif(trim(company_version.region), '') as region,
-        nullif(trim(company_version.city), '') as city,
 
         -- numerics
         company_version.employee_count,
         company_version.annual_revenue_eur,
-        company_version.founded_year,
         company_version.open_jobs,
         company_version.last_funding_amount_eur,
         company_version.headcount_growth_pct,
         company_version.version_number,
-
-        -- booleans
-        countries.canonical_value is not null as is_known_country,
 
         -- dates
         company_version.last_funding_date,
@@ -412,13 +394,8 @@ renamed as (
         -- strings
         coalesce(event_types.canonical_value, nullif(regexp_replace(lower(trim(source_event.event_type)), '[ _-]+', '_', 'g'), '')) as event_type,
         nullif(nfc_normalize(lower(trim(source_event.email))), '') as email,
-        nullif(regexp_replace(lower(trim(source_event.channel)), '[ _-]+', '_', 'g'), '') as channel,
-        nullif(trim(source_event.campaign), '') as campaign,
-        nullif(trim(source_event.asset), '') as asset,
-        nullif(trim(source_event.url), '') as url,
 
         -- booleans
-        event_types.canonical_value is not null as is_known_event_type,
 
         -- timestamps
         source_event.occurred_at,
@@ -477,13 +454,11 @@ renamed as (
         coalesce(activity_types.canonical_value, nullif(regexp_replace(lower(trim(activity.activity_type)), '[ _-]+', '_', 'g'), '')) as activity_type,
         coalesce(outcomes.canonical_value, nullif(regexp_replace(lower(trim(activity.outcome)), '[ _-]+', '_', 'g'), '')) as outcome,
         nullif(trim(activity.disqualification_reason), '') as disqualification_reason,
-        nullif(trim(activity.owner), '') as owner,
 
         -- booleans
         coalesce(activity.need_identified, false) as has_need_identified,
         coalesce(activity.budget_confirmed, false) as has_budget_confirmed,
         coalesce(activity.decision_capacity, false) as has_decision_capacity,
-        activity_types.canonical_value is not null as is_known_activity_type,
 
         -- timestamps
         activity.occurred_at,
@@ -536,12 +511,6 @@ renamed as (
         trim(opportunity_id) as opportunity_id,
         nullif(trim(contact_id), '') as contact_id,
         nullif(trim(company_id), '') as company_id,
-
-        -- strings
-        nullif(regexp_replace(lower(trim(stage)), '[ _-]+', '_', 'g'), '') as opportunity_stage,
-
-        -- numerics
-        amount_eur,
 
         -- booleans
         coalesce(is_won, false) as is_won,
@@ -610,12 +579,8 @@ final as (
 
     from contact_versions
     where
-        (valid_from_at is null or valid_from_at < cast(
-
-    (getvariable('as_of') + cast(1 as bigint) * interval 1 day) as timestamp))
-        and (valid_to_at is null or valid_to_at >= cast(
-
-    (getvariable('as_of') + cast(1 as bigint) * interval 1 day) as timestamp))
+        (valid_from_at is null or valid_from_at < getvariable('as_of_at'))
+        and (valid_to_at is null or valid_to_at >= getvariable('as_of_at'))
 
 )
 
@@ -670,9 +635,7 @@ events as (
         occurred_at
 
     from stg_landing__engagement_events
-    where not (occurred_at < getvariable('earliest_plausible_at') or occurred_at >= cast(
-
-    (getvariable('as_of') + cast(1 as bigint) * interval 1 day) as timestamp))
+    where not (occurred_at < getvariable('earliest_plausible_at') or occurred_at >= getvariable('as_of_at'))
 
 ),
 
@@ -683,9 +646,7 @@ activities as (
         occurred_at
 
     from stg_landing__sales_activities
-    where not (occurred_at < getvariable('earliest_plausible_at') or occurred_at >= cast(
-
-    (getvariable('as_of') + cast(1 as bigint) * interval 1 day) as timestamp))
+    where not (occurred_at < getvariable('earliest_plausible_at') or occurred_at >= getvariable('as_of_at'))
 
 ),
 
@@ -696,9 +657,7 @@ opportunities as (
         created_at
 
     from stg_landing__opportunities
-    where not (created_at < getvariable('earliest_plausible_at') or created_at >= cast(
-
-    (getvariable('as_of') + cast(1 as bigint) * interval 1 day) as timestamp))
+    where not (created_at < getvariable('earliest_plausible_at') or created_at >= getvariable('as_of_at'))
 
 ),
 
@@ -790,9 +749,7 @@ final as (
         known_from_at
 
     from contacts_known
-    where known_from_at < cast(
-
-    (getvariable('as_of') + cast(1 as bigint) * interval 1 day) as timestamp)
+    where known_from_at < getvariable('as_of_at')
 
 )
 
@@ -816,9 +773,7 @@ with
 contact_versions as (
 
     select * from stg_landing__contacts
-    where valid_from_at is null or valid_from_at < cast(
-
-    (getvariable('as_of') + cast(1 as bigint) * interval 1 day) as timestamp)
+    where valid_from_at is null or valid_from_at < getvariable('as_of_at')
 
 ),
 
@@ -949,9 +904,7 @@ values_survived as (
         max(case when is_opted_out then 1 else 0 end) over by_epoch = 1 as is_opted_out,
         max(case when is_valid_email then 1 else 0 end) over by_epoch = 1 as has_valid_email,
         -- a record known from a fact before its creation was not created yet on the as-of day
-        min(case when created_at < cast(
-
-    (getvariable('as_of') + cast(1 as bigint) * interval 1 day) as timestamp) then created_at end) over by_epoch as created_at,
+        min(case when created_at < getvariable('as_of_at') then created_at end) over by_epoch as created_at,
         max(updated_at) over by_epoch as updated_at
 
     from records_ranked
@@ -1093,24 +1046,17 @@ final as (
         company_id,
 
         -- strings
-        company_name,
         domain,
         industry,
         country_code,
-        region,
-        city,
 
         -- numerics
         employee_count,
         annual_revenue_eur,
-        founded_year,
         open_jobs,
         last_funding_amount_eur,
         headcount_growth_pct,
         version_number,
-
-        -- booleans
-        is_known_country,
 
         -- dates
         last_funding_date,
@@ -1123,12 +1069,8 @@ final as (
 
     from company_versions
     where
-        (valid_from_at is null or valid_from_at < cast(
-
-    (getvariable('as_of') + cast(1 as bigint) * interval 1 day) as timestamp))
-        and (valid_to_at is null or valid_to_at >= cast(
-
-    (getvariable('as_of') + cast(1 as bigint) * interval 1 day) as timestamp))
+        (valid_from_at is null or valid_from_at < getvariable('as_of_at'))
+        and (valid_to_at is null or valid_to_at >= getvariable('as_of_at'))
 
 )
 
@@ -1440,9 +1382,7 @@ company_versions as (
 
     select * from stg_landing__companies
     where
-        (valid_from_at is null or valid_from_at < cast(
-
-    (getvariable('as_of') + cast(1 as bigint) * interval 1 day) as timestamp))
+        (valid_from_at is null or valid_from_at < getvariable('as_of_at'))
         -- a version followed by another without a date was never valid (see staging)
         and (
             valid_to_at is null
@@ -1516,9 +1456,7 @@ period_starts as (
             company_versions.valid_from_at, cast('0001-01-01' as timestamp)
         )
         and (company_versions.valid_to_at is null or funding_changes.changed_at < company_versions.valid_to_at)
-        and funding_changes.changed_at < cast(
-
-    (getvariable('as_of') + cast(1 as bigint) * interval 1 day) as timestamp)
+        and funding_changes.changed_at < getvariable('as_of_at')
 
 ),
 
@@ -1534,9 +1472,7 @@ periods as (
                 order by period_starts.started_at nulls first
             ),
             -- a version replaced after the as-of day is still the company on that day
-            case when company_versions.valid_to_at < cast(
-
-    (getvariable('as_of') + cast(1 as bigint) * interval 1 day) as timestamp) then company_versions.valid_to_at end
+            case when company_versions.valid_to_at < getvariable('as_of_at') then company_versions.valid_to_at end
         ) as valid_to_at
 
     from period_starts
@@ -2147,9 +2083,7 @@ contact_versions as (
     from stg_landing__contacts
     where
         email is not null
-        and (valid_from_at is null or valid_from_at < cast(
-
-    (getvariable('as_of') + cast(1 as bigint) * interval 1 day) as timestamp))
+        and (valid_from_at is null or valid_from_at < getvariable('as_of_at'))
 
 ),
 
@@ -2168,9 +2102,7 @@ emails_held as (
     select
         contact_versions.email,
         contact_ids.contact_id,
-        coalesce(contact_versions.valid_to_at >= cast(
-
-    (getvariable('as_of') + cast(1 as bigint) * interval 1 day) as timestamp), true) as is_current_email,
+        coalesce(contact_versions.valid_to_at >= getvariable('as_of_at'), true) as is_current_email,
         contact_versions.valid_to_at
 
     from contact_versions
@@ -2259,7 +2191,6 @@ events_attributed as (
         events.event_id,
         coalesce(by_id.contact_id, by_email.contact_id) as contact_id,
         events.event_type,
-        events.is_known_event_type,
         events.occurred_at
 
     from events
@@ -2267,9 +2198,7 @@ events_attributed as (
         on events.contact_id = by_id.source_contact_id
     left join contact_emails as by_email
         on events.email = by_email.email
-    where not (events.occurred_at < getvariable('earliest_plausible_at') or events.occurred_at >= cast(
-
-    (getvariable('as_of') + cast(1 as bigint) * interval 1 day) as timestamp))
+    where not (events.occurred_at < getvariable('earliest_plausible_at') or events.occurred_at >= getvariable('as_of_at'))
 
 ),
 
@@ -2307,17 +2236,14 @@ final as (
         event_type,
 
         -- numerics
-        base_points,
         case
             when max_per_period is not null and rank_in_period > max_per_period then 0
             else base_points
         end as points,
 
         -- booleans
-        is_known_event_type,
         is_interest_signal,
         is_high_intent,
-        max_per_period is not null and rank_in_period > max_per_period as is_capped,
 
         -- timestamps
         occurred_at
@@ -2525,9 +2451,7 @@ final as (
         next_instant_at,
         case
             when
-                decays_below_recycle_at < cast(
-
-    (getvariable('as_of') + cast(1 as bigint) * interval 1 day) as timestamp)
+                decays_below_recycle_at < getvariable('as_of_at')
                 and (next_instant_at is null or decays_below_recycle_at < next_instant_at)
                 then decays_below_recycle_at
         end as decayed_below_recycle_at
@@ -2582,9 +2506,7 @@ activities_flagged as (
     from activities
     inner join contact_ids
         on activities.contact_id = contact_ids.source_contact_id
-    where not (activities.occurred_at < getvariable('earliest_plausible_at') or activities.occurred_at >= cast(
-
-    (getvariable('as_of') + cast(1 as bigint) * interval 1 day) as timestamp))
+    where not (activities.occurred_at < getvariable('earliest_plausible_at') or activities.occurred_at >= getvariable('as_of_at'))
 
 ),
 
@@ -2682,9 +2604,7 @@ opportunities_known as (
         on opportunities.contact_id = contact_ids.source_contact_id
     left join companies
         on opportunities.company_id = companies.company_id
-    where not (opportunities.created_at < getvariable('earliest_plausible_at') or opportunities.created_at >= cast(
-
-    (getvariable('as_of') + cast(1 as bigint) * interval 1 day) as timestamp))
+    where not (opportunities.created_at < getvariable('earliest_plausible_at') or opportunities.created_at >= getvariable('as_of_at'))
 
 ),
 
@@ -2767,31 +2687,17 @@ final as (
         attribution_method,
 
         -- booleans
-        coalesce(is_won and closed_at < cast(
-
-    (getvariable('as_of') + cast(1 as bigint) * interval 1 day) as timestamp), false)
-        or coalesce(is_won and closed_at is null and loaded_at < cast(
-
-    (getvariable('as_of') + cast(1 as bigint) * interval 1 day) as timestamp), false) as is_won,
-        coalesce(not is_won and closed_at < cast(
-
-    (getvariable('as_of') + cast(1 as bigint) * interval 1 day) as timestamp), false) as is_lost,
-        coalesce(is_won and closed_at is null and loaded_at < cast(
-
-    (getvariable('as_of') + cast(1 as bigint) * interval 1 day) as timestamp), false) as is_won_date_inferred,
+        coalesce(is_won and closed_at < getvariable('as_of_at'), false)
+        or coalesce(is_won and closed_at is null and loaded_at < getvariable('as_of_at'), false) as is_won,
+        coalesce(not is_won and closed_at < getvariable('as_of_at'), false) as is_lost,
+        coalesce(is_won and closed_at is null and loaded_at < getvariable('as_of_at'), false) as is_won_date_inferred,
 
         -- timestamps
         created_at,
-        case when closed_at < cast(
-
-    (getvariable('as_of') + cast(1 as bigint) * interval 1 day) as timestamp) then greatest(closed_at, created_at) end as closed_at,
+        case when closed_at < getvariable('as_of_at') then greatest(closed_at, created_at) end as closed_at,
         case
-            when is_won and closed_at < cast(
-
-    (getvariable('as_of') + cast(1 as bigint) * interval 1 day) as timestamp) then greatest(closed_at, created_at)
-            when is_won and closed_at is null and loaded_at < cast(
-
-    (getvariable('as_of') + cast(1 as bigint) * interval 1 day) as timestamp) then greatest(loaded_at, created_at)
+            when is_won and closed_at < getvariable('as_of_at') then greatest(closed_at, created_at)
+            when is_won and closed_at is null and loaded_at < getvariable('as_of_at') then greatest(loaded_at, created_at)
         end as won_at
 
     from attributed
@@ -2936,9 +2842,7 @@ identifications as (
     from contacts
     left join score_at_identification
         on contacts.contact_id = score_at_identification.contact_id
-    where contacts.identified_at < cast(
-
-    (getvariable('as_of') + cast(1 as bigint) * interval 1 day) as timestamp)
+    where contacts.identified_at < getvariable('as_of_at')
 
 ),
 
@@ -3139,9 +3043,7 @@ facts as (
         on fit.contact_id = contacts.contact_id
     where
         fit.valid_from_at > contacts.identified_at
-        and fit.valid_from_at < cast(
-
-    (getvariable('as_of') + cast(1 as bigint) * interval 1 day) as timestamp)
+        and fit.valid_from_at < getvariable('as_of_at')
 
 ),
 
@@ -3912,78 +3814,6 @@ final as (
 select * from final
 ;
 
--- ===== int_engagement_events_scored
-create or replace temp table int_engagement_events_scored as
--- One row per accepted event, with the contact's engagement score right after the instant it
--- happened at (all events of one instant share it: see int_engagement_instants_scored) and the
--- points it still carries at the end of the as-of day, an event's points halving every
--- `engagement_half_life_days`.
-with
-
-events as (
-
-    select * from int_engagement_events_attributed
-
-),
-
-instants as (
-
-    select
-        contact_id,
-        occurred_at,
-        score_after_instant,
-        interactions_so_far,
-        next_instant_at
-
-    from int_engagement_instants_scored
-
-),
-
-final as (
-
-    select
-        -- ids
-        events.event_id,
-        events.contact_id,
-
-        -- strings
-        events.event_type,
-
-        -- numerics
-        events.base_points,
-        events.points,
-        events.points * power(
-            2.0,
-            -(
-        (date_diff('second', events.occurred_at::timestamp, cast(
-
-    (getvariable('as_of') + cast(1 as bigint) * interval 1 day) as timestamp)::timestamp ))
-     / 86400.0) / getvariable('engagement_half_life_days')
-        ) as decayed_points,
-        instants.score_after_instant as score_after_event,
-        instants.interactions_so_far,
-
-        -- booleans
-        events.is_known_event_type,
-        events.is_interest_signal,
-        events.is_high_intent,
-        events.is_capped,
-
-        -- timestamps
-        events.occurred_at,
-        instants.next_instant_at as next_event_at
-
-    from events
-    inner join instants
-        on
-            events.contact_id = instants.contact_id
-            and events.occurred_at = instants.occurred_at
-
-)
-
-select * from final
-;
-
 -- ===== dim_contacts
 create or replace table dim_contacts as
 with
@@ -4016,12 +3846,17 @@ staged as (
 
 events as (
 
+    -- each event's points at the end of the as-of day, halving every half-life
     select
         contact_id,
-        decayed_points,
+        points * power(
+            2.0,
+            -(date_diff('second', occurred_at, getvariable('as_of_at')) / 86400.0)
+            / getvariable('engagement_half_life_days')
+        ) as decayed_points,
         occurred_at
 
-    from int_engagement_events_scored
+    from int_engagement_events_attributed
 
 ),
 
