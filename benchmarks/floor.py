@@ -122,6 +122,28 @@ def run_floor(
     return connection
 
 
+def contract_columns(table: str) -> list[str]:
+    """The columns of a public table's enforced contract (models/marts/_marts__models.yml)."""
+    models = yaml.safe_load((PROJECT_DIR / "models" / "marts" / "_marts__models.yml").read_text())
+    (model,) = [m for m in models["models"] if m["name"] == table]
+    return [column["name"] for column in model["columns"]]
+
+
+def mismatches(floor_db: Path, warehouse: Path, table: str) -> tuple[int, int]:
+    """Rows only the floor has, rows only the warehouse's mart has: both ways of `except all`
+    (rows as multisets) on every contract column."""
+    columns = ", ".join(contract_columns(table))
+    with duckdb.connect(str(floor_db), read_only=True) as connection:
+        connection.execute(f"attach '{warehouse}' as warehouse (read_only)")
+        floor_rows = f"select {columns} from main.{table}"
+        mart_rows = f"select {columns} from warehouse.marts.{table}"
+        only_floor, only_mart = (
+            connection.execute(f"select count(*) from ({a} except all {b})").fetchone()[0]
+            for a, b in ((floor_rows, mart_rows), (mart_rows, floor_rows))
+        )
+    return only_floor, only_mart
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -129,6 +151,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--home", type=Path, required=True, help="the FUNNEL_HOME to read")
     parser.add_argument("--as-of", type=dt.date.fromisoformat, default=dt.date(2026, 6, 30))
     parser.add_argument("--out", type=Path, help="a DuckDB file to write the outputs to")
+    parser.add_argument(
+        "--compare", action="store_true", help="compare the outputs to the home's marts (needs --out)"
+    )
     args = parser.parse_args(argv)
     started = time.perf_counter()
     with run_floor(args.home.resolve(), args.as_of, args.out) as connection:
@@ -137,9 +162,14 @@ def main(argv: list[str] | None = None) -> None:
             for table in OUTPUTS
         }
     seconds = time.perf_counter() - started
-    print(f"floor as of {args.as_of}: {seconds:.1f} s; " + ", ".join(
-        f"{table} {rows:,} rows" for table, rows in counts.items()
-    ))
+    print(
+        f"floor as of {args.as_of}: {seconds:.1f} s; "
+        + ", ".join(f"{table} {rows:,} rows" for table, rows in counts.items())
+    )
+    if args.compare and args.out:
+        for table in OUTPUTS:
+            only_floor, only_mart = mismatches(args.out, args.home / "warehouse.duckdb", table)
+            print(f"  {table}: {only_floor} rows only in the floor, {only_mart} only in the mart")
 
 
 if __name__ == "__main__":

@@ -31,8 +31,8 @@ end;
 -- a value given that does not parse refuses its row, like a missing required one
 create or replace temp macro parses(v, parsed) as text_value(v) is null or parsed is not null;
 
--- ===== raw: the rows the loader accepts, typed
-create or replace temp table raw_companies as
+-- ===== raw: the rows the loader accepts, typed (views: each is read once)
+create or replace temp view raw_companies as
 select
     text_value(company_id) as company_id,
     text_value(domain) as domain,
@@ -60,7 +60,7 @@ where
     and parses(l.headcount_growth_pct, as_double(l.headcount_growth_pct))
     and parses(l.updated_at, as_timestamp(l.updated_at));
 
-create or replace temp table raw_contacts as
+create or replace temp view raw_contacts as
 select
     text_value(contact_id) as contact_id,
     text_value(first_name) as first_name,
@@ -89,7 +89,7 @@ where
     and parses(l.created_at, as_timestamp(l.created_at))
     and parses(l.updated_at, as_timestamp(l.updated_at));
 
-create or replace temp table raw_engagement_events as
+create or replace temp view raw_engagement_events as
 select
     text_value(event_id) as event_id,
     text_value(event_type) as event_type,
@@ -106,7 +106,7 @@ where
     and as_timestamp(l.occurred_at) is not null
     and coalesce(text_value(l.contact_id), text_value(l.email)) is not null;
 
-create or replace temp table raw_sales_activities as
+create or replace temp view raw_sales_activities as
 select
     text_value(activity_id) as activity_id,
     text_value(contact_id) as contact_id,
@@ -130,7 +130,7 @@ where
     and parses(l.budget_confirmed, as_boolean(l.budget_confirmed))
     and parses(l.decision_capacity, as_boolean(l.decision_capacity));
 
-create or replace temp table raw_opportunities as
+create or replace temp view raw_opportunities as
 select
     text_value(opportunity_id) as opportunity_id,
     text_value(contact_id) as contact_id,
@@ -2229,7 +2229,6 @@ final as (
 
     select
         -- ids
-        event_id,
         contact_id,
 
         -- strings
@@ -2432,7 +2431,6 @@ final as (
 
         -- numerics
         points,
-        interactions,
         interactions_so_far,
         score_after_instant,
 
@@ -3384,16 +3382,11 @@ final as (
         -- strings
         state,
         lag(state) over by_contact_in_time as previous_state,
-        marketing_state,
-        sales_state,
         disqualification_reason,
 
         -- numerics
         highest_level,
         lag(highest_level) over by_contact_in_time as previous_highest_level,
-        score_after_instant,
-        disqualification_number,
-        loss_number,
 
         -- booleans
         is_icp,
@@ -3402,13 +3395,11 @@ final as (
         has_high_intent,
         is_qualified_lead_score,
         is_mql_entry_point,
-        is_below_recycle_score,
         has_sql_qualification,
         opportunities_opened > 0 as has_opportunity_opened,
         opportunities_won > 0 as has_opportunity_won,
         has_won_date_inferred,
         has_disqualification,
-        is_loss,
         has_unsubscribed,
         has_hard_bounced,
 

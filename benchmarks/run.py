@@ -88,7 +88,8 @@ def _funnel_env(home: Path) -> dict[str, str]:
     return {**os.environ, "FUNNEL_HOME": str(home), "DAGSTER_HOME": str(home / "dagster")}
 
 
-def run_floor(home: Path, as_of: dt.date, figures: Figures) -> None:
+def run_floor(home: Path, as_of: dt.date, figures: Figures) -> Path:
+    """Time the floor in its own process; returns the DuckDB file holding its outputs."""
     out = Path(tempfile.mkdtemp(prefix="floor-")) / "floor.duckdb"
     command = [sys.executable, str(BENCHMARKS / "floor.py"), "--home", str(home),
                "--as-of", as_of.isoformat(), "--out", str(out)]
@@ -98,9 +99,20 @@ def run_floor(home: Path, as_of: dt.date, figures: Figures) -> None:
         if process.wait() != 0:
             raise SystemExit("the floor failed")
     seconds = time.perf_counter() - started
-    out.unlink()
     figures.floor = seconds
     figures.add(f"floor: dim_contacts and transitions as of {as_of}", seconds, peak.gib)
+    return out
+
+
+def compare_floor(out: Path, warehouse: Path) -> None:
+    """The floor's outputs against the marts the full run built (before any increment)."""
+    from floor import OUTPUTS, mismatches
+
+    print("\nfloor against the marts (rows only in one of them; 0 and 0 is parity):")
+    for table in OUTPUTS:
+        only_floor, only_mart = mismatches(out, warehouse, table)
+        print(f"  {table:<24} {only_floor:>8} only in the floor {only_mart:>8} only in the mart")
+    out.unlink()
 
 
 def run_full(paths, as_of: dt.date, top: int, figures: Figures) -> None:
@@ -250,10 +262,13 @@ def main(argv: list[str] | None = None) -> None:
         print(f"generate: {time.perf_counter() - started:8.1f} s")
 
     figures = Figures()
+    floor_out = None
     if not args.no_floor:
-        run_floor(home, args.as_of, figures)
+        floor_out = run_floor(home, args.as_of, figures)
         print(f"floor: {figures.floor:.1f} s")
     run_full(paths, args.as_of, args.top, figures)
+    if floor_out:
+        compare_floor(floor_out, paths.warehouse)
     if shares:
         run_increments(home, args.as_of, shares, figures)
     if not args.no_bi:
