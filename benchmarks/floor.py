@@ -152,7 +152,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--as-of", type=dt.date.fromisoformat, default=dt.date(2026, 6, 30))
     parser.add_argument("--out", type=Path, help="a DuckDB file to write the outputs to")
     parser.add_argument(
-        "--compare", action="store_true", help="compare the outputs to the home's marts (needs --out)"
+        "--compare", action="store_true", help="compare to the home's marts (with --out)"
     )
     args = parser.parse_args(argv)
     started = time.perf_counter()

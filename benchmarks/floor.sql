@@ -876,31 +876,31 @@ values_survived as (
         valid_to_at,
         recency_rank,
         source_record_count,
-        
+
             first_value(company_id ignore nulls) over by_recency as company_id,
-        
+
             first_value(email ignore nulls) over by_recency as email,
-        
+
             first_value(first_name ignore nulls) over by_recency as first_name,
-        
+
             first_value(last_name ignore nulls) over by_recency as last_name,
-        
+
             first_value(phone ignore nulls) over by_recency as phone,
-        
+
             first_value(job_title ignore nulls) over by_recency as job_title,
-        
+
             first_value(seniority ignore nulls) over by_recency as seniority,
-        
+
             first_value(department ignore nulls) over by_recency as department,
-        
+
             first_value(linkedin_url ignore nulls) over by_recency as linkedin_url,
-        
+
             first_value(company_domain ignore nulls) over by_recency as company_domain,
-        
+
             first_value(country_code ignore nulls) over by_recency as country_code,
-        
+
             first_value(lead_source ignore nulls) over by_recency as lead_source,
-        
+
         max(case when is_opted_out then 1 else 0 end) over by_epoch = 1 as is_opted_out,
         max(case when is_valid_email then 1 else 0 end) over by_epoch = 1 as has_valid_email,
         -- a record known from a fact before its creation was not created yet on the as-of day
@@ -1088,7 +1088,6 @@ create or replace temp table int_contacts_matched_to_companies as
 -- subdomains never matches. When several companies share a domain, the smallest company_id is
 -- taken, so the match is stable. Companies are read as of the as-of day.
 
-
 with
 
 contacts as (
@@ -1141,9 +1140,7 @@ contact_domains as (
         contact_id,
         epoch_number,
         'email_domain' as match_method,
-        nullif(
-    string_split(email, '@')[ 2 ]
-, '') as domain
+        nullif(string_split(email, '@')[2], '') as domain
 
     from contacts
     where email is not null
@@ -1176,106 +1173,16 @@ contact_domains_counted as (
 -- 8 levels)
 domain_candidates as (
 
-    
-        select
-            contact_id,
-            epoch_number,
-            match_method,
-            0 as levels_up,
-            domain as candidate_domain
+    select
+        contact_id,
+        epoch_number,
+        match_method,
+        levels.levels_up,
+        regexp_replace(domain, '^([^.]+[.]){' || levels.levels_up || '}', '') as candidate_domain
 
-        from contact_domains_counted
-        
-        union all
-    
-        select
-            contact_id,
-            epoch_number,
-            match_method,
-            1 as levels_up,
-            regexp_replace(domain, '^([^.]+[.]){1}', '', 'g') as candidate_domain
-
-        from contact_domains_counted
-        where dot_count > 1
-        union all
-    
-        select
-            contact_id,
-            epoch_number,
-            match_method,
-            2 as levels_up,
-            regexp_replace(domain, '^([^.]+[.]){2}', '', 'g') as candidate_domain
-
-        from contact_domains_counted
-        where dot_count > 2
-        union all
-    
-        select
-            contact_id,
-            epoch_number,
-            match_method,
-            3 as levels_up,
-            regexp_replace(domain, '^([^.]+[.]){3}', '', 'g') as candidate_domain
-
-        from contact_domains_counted
-        where dot_count > 3
-        union all
-    
-        select
-            contact_id,
-            epoch_number,
-            match_method,
-            4 as levels_up,
-            regexp_replace(domain, '^([^.]+[.]){4}', '', 'g') as candidate_domain
-
-        from contact_domains_counted
-        where dot_count > 4
-        union all
-    
-        select
-            contact_id,
-            epoch_number,
-            match_method,
-            5 as levels_up,
-            regexp_replace(domain, '^([^.]+[.]){5}', '', 'g') as candidate_domain
-
-        from contact_domains_counted
-        where dot_count > 5
-        union all
-    
-        select
-            contact_id,
-            epoch_number,
-            match_method,
-            6 as levels_up,
-            regexp_replace(domain, '^([^.]+[.]){6}', '', 'g') as candidate_domain
-
-        from contact_domains_counted
-        where dot_count > 6
-        union all
-    
-        select
-            contact_id,
-            epoch_number,
-            match_method,
-            7 as levels_up,
-            regexp_replace(domain, '^([^.]+[.]){7}', '', 'g') as candidate_domain
-
-        from contact_domains_counted
-        where dot_count > 7
-        union all
-    
-        select
-            contact_id,
-            epoch_number,
-            match_method,
-            8 as levels_up,
-            regexp_replace(domain, '^([^.]+[.]){8}', '', 'g') as candidate_domain
-
-        from contact_domains_counted
-        where dot_count > 8
-        
-    
+    from contact_domains_counted
+    cross join range(0, 9) as levels (levels_up)
+    where levels.levels_up = 0 or dot_count > levels.levels_up
 
 ),
 
@@ -1521,9 +1428,8 @@ final as (
         company_versions.headcount_growth_pct,
         case
             when company_versions.last_funding_date <= periods_dated.scored_on
-                then 
-        (date_diff('month', company_versions.last_funding_date::timestamp, periods_dated.scored_on::timestamp ))
-    
+                then date_diff('month', company_versions.last_funding_date::timestamp, periods_dated.scored_on::timestamp)
+
         end as months_since_last_funding,
 
         -- booleans
@@ -1588,8 +1494,6 @@ criteria as (
 -- every attribute a criterion can use, as (subject, id, attribute, text or number)
 attributes as (
 
-    
-    
         select
             'company' as subject,
             company_id as subject_id,
@@ -1600,7 +1504,7 @@ attributes as (
             cast(null as double) as number_value
         from companies
         union all
-    
+
         select
             'company' as subject,
             company_id as subject_id,
@@ -1611,7 +1515,7 @@ attributes as (
             cast(null as double) as number_value
         from companies
         union all
-    
+
         select
             'company' as subject,
             company_id as subject_id,
@@ -1622,7 +1526,7 @@ attributes as (
             cast(employee_count as double) as number_value
         from companies
         union all
-    
+
         select
             'company' as subject,
             company_id as subject_id,
@@ -1633,7 +1537,7 @@ attributes as (
             cast(annual_revenue_eur as double) as number_value
         from companies
         union all
-    
+
         select
             'company' as subject,
             company_id as subject_id,
@@ -1644,7 +1548,7 @@ attributes as (
             cast(open_jobs as double) as number_value
         from companies
         union all
-    
+
         select
             'company' as subject,
             company_id as subject_id,
@@ -1655,7 +1559,7 @@ attributes as (
             cast(headcount_growth_pct as double) as number_value
         from companies
         union all
-    
+
         select
             'company' as subject,
             company_id as subject_id,
@@ -1666,8 +1570,7 @@ attributes as (
             cast(months_since_last_funding as double) as number_value
         from companies
         union all
-    
-    
+
         select
             'contact' as subject,
             contact_id as subject_id,
@@ -1678,7 +1581,7 @@ attributes as (
             cast(null as double) as number_value
         from contacts
         union all
-    
+
         select
             'contact' as subject,
             contact_id as subject_id,
@@ -1688,8 +1591,6 @@ attributes as (
             cast(department as TEXT) as text_value,
             cast(null as double) as number_value
         from contacts
-        
-    
 
 ),
 
@@ -2341,9 +2242,7 @@ bursts_numbered as (
             case
                 when
                     previous_instant_at is null
-                    or (
-        (date_diff('second', previous_instant_at::timestamp, occurred_at::timestamp ))
-     / 86400.0) > 64 * getvariable('engagement_half_life_days')
+                    or (date_diff('second', previous_instant_at::timestamp, occurred_at::timestamp) / 86400.0) > 64 * getvariable('engagement_half_life_days')
                     then 1
                 else 0
             end
@@ -2371,9 +2270,7 @@ instants_weighted as (
 
     select
         *,
-        power(2.0, (
-        (date_diff('second', burst_started_at::timestamp, occurred_at::timestamp ))
-     / 86400.0) / getvariable('engagement_half_life_days')) as weight
+        power(2.0, (date_diff('second', burst_started_at::timestamp, occurred_at::timestamp) / 86400.0) / getvariable('engagement_half_life_days')) as weight
 
     from bursts_started
 
@@ -2414,7 +2311,7 @@ crossings_dated as (
         *,
         case
             when score_after_instant >= getvariable('recycle_score')
-                then 
+                then
 
     (occurred_at + cast(cast(ceil(86400 * getvariable('engagement_half_life_days') * log2(score_after_instant / getvariable('recycle_score'))) as bigint) as bigint) * interval 1 second)
         end as decays_below_recycle_at
@@ -2802,9 +2699,7 @@ score_at_identification as (
         round(
             last_instant.score_after_instant * power(
                 2.0,
-                -(
-        (date_diff('second', before_identification.last_instant_at::timestamp, before_identification.identified_at::timestamp ))
-     / 86400.0)
+                -(date_diff('second', before_identification.last_instant_at::timestamp, before_identification.identified_at::timestamp) / 86400.0)
                 / getvariable('engagement_half_life_days')
             ),
             6
@@ -2851,7 +2746,7 @@ facts as (
         occurred_at,
         true as is_identification,
         false as is_fit_change,
-        
+
         has_interest_signal as has_interest_signal,
         has_high_intent as has_high_intent,
         is_qualified_lead_score as is_qualified_lead_score,
@@ -2877,7 +2772,7 @@ facts as (
         occurred_at,
         false as is_identification,
         false as is_fit_change,
-        
+
         has_interest_signal as has_interest_signal,
         has_high_intent as has_high_intent,
         is_qualified_lead_score as is_qualified_lead_score,
@@ -2905,7 +2800,7 @@ facts as (
         decayed_below_recycle_at as occurred_at,
         false as is_identification,
         false as is_fit_change,
-        
+
         false as has_interest_signal,
         false as has_high_intent,
         false as is_qualified_lead_score,
@@ -2932,7 +2827,7 @@ facts as (
         greatest(activities.occurred_at, contacts.identified_at) as occurred_at,
         false as is_identification,
         false as is_fit_change,
-        
+
         false as has_interest_signal,
         false as has_high_intent,
         false as is_qualified_lead_score,
@@ -2961,7 +2856,7 @@ facts as (
         greatest(opportunities.created_at, contacts.identified_at) as occurred_at,
         false as is_identification,
         false as is_fit_change,
-        
+
         false as has_interest_signal,
         false as has_high_intent,
         false as is_qualified_lead_score,
@@ -2989,7 +2884,7 @@ facts as (
         greatest(coalesce(opportunities.won_at, opportunities.closed_at), contacts.identified_at) as occurred_at,
         false as is_identification,
         false as is_fit_change,
-        
+
         false as has_interest_signal,
         false as has_high_intent,
         false as is_qualified_lead_score,
@@ -3019,7 +2914,7 @@ facts as (
         fit.valid_from_at as occurred_at,
         false as is_identification,
         true as is_fit_change,
-        
+
         false as has_interest_signal,
         false as has_high_intent,
         false as is_qualified_lead_score,
@@ -3061,31 +2956,30 @@ instants as (
         cast(sum(opportunities_lost) as integer) as opportunities_lost,
 
         -- booleans
-        
+
             max(case when is_identification then 1 else 0 end) = 1 as is_identification,
-        
+
             max(case when is_fit_change then 1 else 0 end) = 1 as is_fit_change,
-        
+
             max(case when has_interest_signal then 1 else 0 end) = 1 as has_interest_signal,
-        
+
             max(case when has_high_intent then 1 else 0 end) = 1 as has_high_intent,
-        
+
             max(case when is_qualified_lead_score then 1 else 0 end) = 1 as is_qualified_lead_score,
-        
+
             max(case when is_mql_score then 1 else 0 end) = 1 as is_mql_score,
-        
+
             max(case when is_below_recycle_score then 1 else 0 end) = 1 as is_below_recycle_score,
-        
+
             max(case when has_unsubscribed then 1 else 0 end) = 1 as has_unsubscribed,
-        
+
             max(case when has_hard_bounced then 1 else 0 end) = 1 as has_hard_bounced,
-        
+
             max(case when has_sql_qualification then 1 else 0 end) = 1 as has_sql_qualification,
-        
+
             max(case when has_disqualification then 1 else 0 end) = 1 as has_disqualification,
-        
+
             max(case when has_won_date_inferred then 1 else 0 end) = 1 as has_won_date_inferred,
-        
 
         -- timestamps
         occurred_at
@@ -3113,31 +3007,31 @@ final as (
         fit.icp_fit_score,
 
         -- booleans
-        
+
             instants.is_identification,
-        
+
             instants.is_fit_change,
-        
+
             instants.has_interest_signal,
-        
+
             instants.has_high_intent,
-        
+
             instants.is_qualified_lead_score,
-        
+
             instants.is_mql_score,
-        
+
             instants.is_below_recycle_score,
-        
+
             instants.has_unsubscribed,
-        
+
             instants.has_hard_bounced,
-        
+
             instants.has_sql_qualification,
-        
+
             instants.has_disqualification,
-        
+
             instants.has_won_date_inferred,
-        
+
         fit.is_icp,
 
         -- timestamps
@@ -3608,31 +3502,29 @@ states as (
 
 ),
 
-
 entries_pivoted as (
 
     select
         timeline.contact_id,
         max(timeline.transition_number) as last_transition_number,
         max(case when states.kind = 'stage' then states.state_order end) as highest_stage_order,
-        
+
             min(case when timeline.stage = 'prospect' then timeline.entered_at end) as prospect_at,
-        
+
             min(case when timeline.stage = 'lead' then timeline.entered_at end) as lead_at,
-        
+
             min(case when timeline.stage = 'mql' then timeline.entered_at end) as mql_at,
-        
+
             min(case when timeline.stage = 'sql' then timeline.entered_at end) as sql_at,
-        
+
             min(case when timeline.stage = 'opportunity' then timeline.entered_at end) as opportunity_at,
-        
+
             min(case when timeline.stage = 'customer' then timeline.entered_at end) as customer_at,
-        
+
             min(case when timeline.stage = 'recycled' then timeline.entered_at end) as recycled_at,
-        
+
             min(case when timeline.stage = 'lost' then timeline.entered_at end) as lost_at,
-        
-        
+
             max(
                 case
                     when timeline.stage = 'prospect' and timeline.stage_entry_number = 1 and timeline.is_inferred
@@ -3640,7 +3532,7 @@ entries_pivoted as (
                     else 0
                 end
             ) = 1 as is_prospect_inferred,
-        
+
             max(
                 case
                     when timeline.stage = 'lead' and timeline.stage_entry_number = 1 and timeline.is_inferred
@@ -3648,7 +3540,7 @@ entries_pivoted as (
                     else 0
                 end
             ) = 1 as is_lead_inferred,
-        
+
             max(
                 case
                     when timeline.stage = 'mql' and timeline.stage_entry_number = 1 and timeline.is_inferred
@@ -3656,7 +3548,7 @@ entries_pivoted as (
                     else 0
                 end
             ) = 1 as is_mql_inferred,
-        
+
             max(
                 case
                     when timeline.stage = 'sql' and timeline.stage_entry_number = 1 and timeline.is_inferred
@@ -3664,7 +3556,7 @@ entries_pivoted as (
                     else 0
                 end
             ) = 1 as is_sql_inferred,
-        
+
             max(
                 case
                     when timeline.stage = 'opportunity' and timeline.stage_entry_number = 1 and timeline.is_inferred
@@ -3672,7 +3564,7 @@ entries_pivoted as (
                     else 0
                 end
             ) = 1 as is_opportunity_inferred,
-        
+
             max(
                 case
                     when timeline.stage = 'customer' and timeline.stage_entry_number = 1 and timeline.is_inferred
@@ -3680,7 +3572,7 @@ entries_pivoted as (
                     else 0
                 end
             ) = 1 as is_customer_inferred,
-        
+
         max(case when timeline.stage = 'disqualified' then timeline.entered_at end) as disqualified_at
 
     from timeline
@@ -3753,39 +3645,38 @@ final as (
         disqualification_reasons.disqualification_reason,
 
         -- booleans
-        
+
             entries_pivoted.is_prospect_inferred,
-        
+
             entries_pivoted.is_lead_inferred,
-        
+
             entries_pivoted.is_mql_inferred,
-        
+
             entries_pivoted.is_sql_inferred,
-        
+
             entries_pivoted.is_opportunity_inferred,
-        
+
             entries_pivoted.is_customer_inferred,
-        
 
         -- timestamps
         facts_summarised.identified_at,
-        
+
             entries_pivoted.prospect_at,
-        
+
             entries_pivoted.lead_at,
-        
+
             entries_pivoted.mql_at,
-        
+
             entries_pivoted.sql_at,
-        
+
             entries_pivoted.opportunity_at,
-        
+
             entries_pivoted.customer_at,
-        
+
             entries_pivoted.recycled_at,
-        
+
             entries_pivoted.lost_at,
-        
+
         entries_pivoted.disqualified_at,
         facts_summarised.unsubscribed_at,
         facts_summarised.hard_bounced_at

@@ -24,15 +24,16 @@ EVENTS = "engagement_events"
 
 
 def write_next_day_events(home: Path, day: dt.date, share: float, seed: int = 1) -> Path:
-    """Write the delivery; returns its path. Its rows: round(share × events delivered so far)."""
+    """Write the delivery; returns its path. Its rows: round(share * events delivered so far)."""
     folder = home / "landing" / EVENTS
     existing = sorted(p for p in folder.iterdir() if p.suffix in (".csv", ".parquet"))
     suffix = existing[0].suffix
     path = folder / f"{EVENTS}-next-{day.isoformat()}{suffix}"
     temporary = folder / f".{path.name}.tmp"
     events = [str(p) for p in existing]
-    contacts = [str(p) for p in sorted((home / "landing" / "contacts").iterdir())
-                if p.suffix == suffix]
+    contacts = [
+        str(p) for p in sorted((home / "landing" / "contacts").iterdir()) if p.suffix == suffix
+    ]
     read = "read_csv({}, all_varchar = true)" if suffix == ".csv" else "read_parquet({})"
     with duckdb.connect() as connection:
         connection.execute("select setseed(?)", [seed / 1000])
@@ -60,7 +61,7 @@ def write_next_day_events(home: Path, day: dt.date, share: float, seed: int = 1)
                     as event_id,
                 event_type,
                 strftime(
-                    cast('{day}' as timestamp) + to_seconds(cast(floor(random() * 86400) as bigint)),
+                    cast('{day}' as timestamp) + to_seconds(floor(random() * 86400)::bigint),
                     '%Y-%m-%dT%H:%M:%SZ'
                 ) as occurred_at,
                 contact_id, email, channel, campaign, asset, url

@@ -34,7 +34,7 @@ import duckdb
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from memory import PeakMemory  # noqa: E402
+from memory import PeakMemory
 
 BENCHMARKS = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
@@ -79,7 +79,7 @@ class Figures:
         print("\n| what | time | peak memory | ÷ floor |")
         print("|---|---:|---:|---:|")
         for what, seconds, peak in self.rows:
-            ratio = f"{seconds / self.floor:.2f}×" if self.floor else "—"
+            ratio = f"{seconds / self.floor:.2f}x" if self.floor else "—"
             memory = f"{peak:.2f} GiB" if peak is not None else "—"
             print(f"| {what} | {seconds:.1f} s | {memory} | {ratio} |")
 
@@ -91,8 +91,16 @@ def _funnel_env(home: Path) -> dict[str, str]:
 def run_floor(home: Path, as_of: dt.date, figures: Figures) -> Path:
     """Time the floor in its own process; returns the DuckDB file holding its outputs."""
     out = Path(tempfile.mkdtemp(prefix="floor-")) / "floor.duckdb"
-    command = [sys.executable, str(BENCHMARKS / "floor.py"), "--home", str(home),
-               "--as-of", as_of.isoformat(), "--out", str(out)]
+    command = [
+        sys.executable,
+        str(BENCHMARKS / "floor.py"),
+        "--home",
+        str(home),
+        "--as-of",
+        as_of.isoformat(),
+        "--out",
+        str(out),
+    ]
     started = time.perf_counter()
     process = subprocess.Popen(command)
     with PeakMemory(process.pid) as peak:
@@ -179,7 +187,10 @@ def run_increments(home: Path, as_of: dt.date, shares: list[float], figures: Fig
         started = time.perf_counter()
         process = subprocess.Popen(
             [str(BIN / "funnel"), "run", "--as-of", day.isoformat()],
-            env=_funnel_env(home), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            env=_funnel_env(home),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
         with PeakMemory(process.pid) as peak:
             output, _ = process.communicate()

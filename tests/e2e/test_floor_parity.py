@@ -56,6 +56,8 @@ def test_the_floor_equals_the_mart(run: Run, floor_db: Path, table: str) -> None
 def test_the_comparison_sees_a_changed_rule(run: Run, tmp_path: Path) -> None:
     # the same floor with a stricter MQL threshold must not pass for the marts
     stricter = _floor(run, tmp_path / "floor.duckdb", {"mql_score": 75})
-    only_floor, only_mart = FLOOR.mismatches(stricter, run.home / "warehouse.duckdb", "dim_contacts")
+    only_floor, only_mart = FLOOR.mismatches(
+        stricter, run.home / "warehouse.duckdb", "dim_contacts"
+    )
     assert only_floor > 0
     assert only_mart > 0
