@@ -87,9 +87,11 @@ def run_floor(
     as_of: dt.date,
     out: Path | None = None,
     overrides: dict[str, object] | None = None,
+    profile: bool = False,
 ) -> duckdb.DuckDBPyConnection:
     """Compute the two outputs for `home` as of the end of `as_of`; the open connection holds them
-    as tables `dim_contacts` and `fct_funnel_transitions` (in `out` when given, else in memory)."""
+    as tables `dim_contacts` and `fct_funnel_transitions` (in `out` when given, else in memory);
+    `profile` prints the time of each statement."""
     connection = duckdb.connect(str(out) if out else ":memory:")
     connection.execute("set TimeZone = 'UTC'")
     if temp_dir := os.environ.get("FLOOR_TEMP_DIR"):
@@ -118,8 +120,24 @@ def run_floor(
         if not files:
             raise SystemExit(f"no landing files for {entity} in {home / 'landing'}")
         _landing_view(connection, entity, files)
-    connection.execute(FLOOR_SQL.read_text())
+    for statement in statements():
+        started = time.perf_counter()
+        connection.execute(statement)
+        if profile:
+            first = next(line for line in statement.splitlines() if line.startswith("create"))
+            print(f"  {time.perf_counter() - started:7.2f} s  {first}")
     return connection
+
+
+def statements() -> list[str]:
+    """The script's statements, in order: each ends with `;` at the end of a line of code."""
+    found, lines = [], []
+    for line in FLOOR_SQL.read_text().splitlines():
+        lines.append(line)
+        if line.rstrip().endswith(";") and not line.lstrip().startswith("--"):
+            found.append("\n".join(lines))
+            lines = []
+    return found
 
 
 def contract_columns(table: str) -> list[str]:
@@ -154,9 +172,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--compare", action="store_true", help="compare to the home's marts (with --out)"
     )
+    parser.add_argument("--profile", action="store_true", help="print each statement's time")
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    with run_floor(args.home.resolve(), args.as_of, args.out) as connection:
+    with run_floor(args.home.resolve(), args.as_of, args.out, profile=args.profile) as connection:
         counts = {
             table: connection.execute(f"select count(*) from {table}").fetchone()[0]
             for table in OUTPUTS
