@@ -89,22 +89,27 @@ where
     and parses(l.created_at, as_timestamp(l.created_at))
     and parses(l.updated_at, as_timestamp(l.updated_at));
 
+-- every typed column of an event is required: each value is parsed once, and its row kept when
+-- it parses
 create or replace temp view raw_engagement_events as
-select
-    text_value(event_id) as event_id,
-    text_value(event_type) as event_type,
-    as_timestamp(occurred_at) as occurred_at,
-    text_value(contact_id) as contact_id,
-    text_value(email) as email,
-    _file_path,
-    _line_number,
-    _loaded_at
-from landing_engagement_events as l
+select *
+from (
+    select
+        text_value(event_id) as event_id,
+        text_value(event_type) as event_type,
+        as_timestamp(occurred_at) as occurred_at,
+        text_value(contact_id) as contact_id,
+        text_value(email) as email,
+        _file_path,
+        _line_number,
+        _loaded_at
+    from landing_engagement_events
+)
 where
-    text_value(l.event_id) is not null
-    and text_value(l.event_type) is not null
-    and as_timestamp(l.occurred_at) is not null
-    and coalesce(text_value(l.contact_id), text_value(l.email)) is not null;
+    event_id is not null
+    and event_type is not null
+    and occurred_at is not null
+    and coalesce(contact_id, email) is not null;
 
 create or replace temp view raw_sales_activities as
 select
