@@ -1,9 +1,17 @@
--- The floor: `dim_contacts` and `fct_funnel_transitions` computed by hand in one DuckDB script,
--- from the landing files `funnel run` reads, with the models' rules and nothing else (no load
--- history, no quality checks, no other table). `benchmarks/floor.py` runs it: it sets the
--- variables (`as_of`, the dbt vars of dbt_project.yml, the funnel states' orders) and the views
--- `landing_<entity>` (every landing file of the entity, as text, with `_file_path`,
--- `_line_number` and `_loaded_at`), then reads the two tables this script leaves.
+-- The floor: `dim_contacts` and `fct_funnel_transitions` computed in one DuckDB script, from the
+-- landing files `funnel run` reads, with the models' rules and nothing else: no load history or
+-- quarantine, no checks, no other public table, no publication. It is the yardstick the
+-- pipeline's time is measured against (docs/benchmarks.md).
+--
+-- `benchmarks/floor.py` runs it. It sets the variables (`as_of` and `as_of_at`, the end of that
+-- day; the dbt vars of dbt_project.yml under their own names; `seeds_dir`; the orders of the
+-- `sql` and `opportunity` states) and the views `landing_<entity>`: each entity's landing files
+-- as text, with `_file_path`, `_line_number` and `_loaded_at`. It reads the two tables this
+-- script leaves in the main database.
+--
+-- One section per model the two tables need, named after it and with its header comment, holding
+-- only what the two tables read. When a model's rule changes, its section here changes with it:
+-- tests/e2e/test_floor_parity.py fails until then.
 
 -- ===== the loader's parsing: a value that does not parse is null, and its row is refused below
 create or replace temp macro text_value(v) as nullif(trim(v), '');
