@@ -66,22 +66,24 @@ BI_QUERIES = {
 
 
 class Figures:
-    """The rows of the closing table: what, seconds, peak memory, and the ratio to the floor."""
+    """The rows of the closing table: what, its time, peak memory, and its ratio to the floor."""
 
     def __init__(self) -> None:
-        self.rows: list[tuple[str, float, float | None]] = []
+        self.rows: list[tuple[str, str, str, float | None]] = []
         self.floor: float | None = None
 
-    def add(self, what: str, seconds: float, peak_gib: float | None = None) -> None:
-        self.rows.append((what, seconds, peak_gib))
+    def add(self, what: str, seconds: float, peak_gib: float) -> None:
+        self.rows.append((what, f"{seconds:.1f} s", f"{peak_gib:.2f} GiB", seconds))
+
+    def add_query(self, what: str, p50: float, p95: float) -> None:
+        self.rows.append((what, f"p50 {p50 * 1000:.1f} ms, p95 {p95 * 1000:.1f} ms", "—", None))
 
     def print(self) -> None:
         print("\n| what | time | peak memory | ÷ floor |")
         print("|---|---:|---:|---:|")
-        for what, seconds, peak in self.rows:
-            ratio = f"{seconds / self.floor:.2f}x" if self.floor else "—"
-            memory = f"{peak:.2f} GiB" if peak is not None else "—"
-            print(f"| {what} | {seconds:.1f} s | {memory} | {ratio} |")
+        for what, time_text, memory, seconds in self.rows:
+            ratio = f"{seconds / self.floor:.2f}x" if self.floor and seconds is not None else "—"
+            print(f"| {what} | {time_text} | {memory} | {ratio} |")
 
 
 def _funnel_env(home: Path) -> dict[str, str]:
@@ -227,8 +229,7 @@ def run_bi_queries(serving: Path, repeats: int, figures: Figures) -> None:
             p50 = seconds[len(seconds) // 2]
             p95 = seconds[min(len(seconds) - 1, int(len(seconds) * 0.95))]
             print(f"  {name:<36} p50 {p50 * 1000:8.1f} ms   p95 {p95 * 1000:8.1f} ms")
-            figures.add(f"BI: {name}, p50", p50)
-            figures.add(f"BI: {name}, p95", p95)
+            figures.add_query(f"BI: {name} ({repeats} times)", p50, p95)
 
 
 def main(argv: list[str] | None = None) -> None:
