@@ -371,7 +371,8 @@ select * from renamed
 create or replace temp table stg_landing__engagement_events as
 with
 
-source as (
+-- read (and parsed) once, for the three reads below
+source as materialized (
 
     select * from raw_engagement_events
 
@@ -383,17 +384,30 @@ vocabulary as (
 
 ),
 
--- the same event can arrive in two exports: the first load of an event_id is kept
-loads_ranked as (
+-- the same event can arrive in two exports: the first load of an event_id is kept. Few ids
+-- arrive twice: a hash count finds them, and only their loads are ranked
+repeated_ids as (
 
-    select
-        *,
-        row_number() over (
-            partition by event_id
-            order by _loaded_at, _file_path, _line_number
-        ) as load_rank
-
+    select event_id
     from source
+    group by event_id
+    having count(*) > 1
+
+),
+
+first_loads as (
+
+    select * from source
+    anti join repeated_ids using (event_id)
+
+    union all
+
+    select * from source
+    semi join repeated_ids using (event_id)
+    qualify row_number() over (
+        partition by event_id
+        order by _loaded_at, _file_path, _line_number
+    ) = 1
 
 ),
 
@@ -408,18 +422,14 @@ renamed as (
         coalesce(event_types.canonical_value, nullif(regexp_replace(lower(trim(source_event.event_type)), '[ _-]+', '_', 'g'), '')) as event_type,
         nullif(nfc_normalize(lower(trim(source_event.email))), '') as email,
 
-        -- booleans
-
         -- timestamps
-        source_event.occurred_at,
-        source_event._loaded_at as loaded_at
+        source_event.occurred_at
 
-    from loads_ranked as source_event
+    from first_loads as source_event
     left join vocabulary as event_types
         on
             event_types.domain = 'event_type'
             and event_types.synonym = nullif(regexp_replace(lower(trim(source_event.event_type)), '[ _-]+', '_', 'g'), '')
-    where source_event.load_rank = 1
 
 )
 
@@ -2116,7 +2126,7 @@ events_attributed as (
 
 ),
 
-events_ranked_in_period as (
+events_pointed as (
 
     select
         events_attributed.*,
@@ -2124,13 +2134,7 @@ events_ranked_in_period as (
         coalesce(event_points.is_interest_signal, false) as is_interest_signal,
         coalesce(event_points.is_high_intent, false) as is_high_intent,
         event_points.max_per_period,
-        row_number() over (
-            partition by
-                events_attributed.contact_id,
-                events_attributed.event_type,
-                date_trunc(getvariable('engagement_cap_period'), events_attributed.occurred_at)
-            order by events_attributed.occurred_at, events_attributed.event_id
-        ) as rank_in_period
+        date_trunc(getvariable('engagement_cap_period'), events_attributed.occurred_at) as cap_period
 
     from events_attributed
     left join event_points
@@ -2139,29 +2143,53 @@ events_ranked_in_period as (
 
 ),
 
+-- only a group (contact, type, period) with more events than its type's cap has events beyond
+-- it: a hash count finds those groups, and only their events are ranked
+groups_over_cap as (
+
+    select
+        contact_id,
+        event_type,
+        cap_period
+
+    from events_pointed
+    where max_per_period is not null
+    group by contact_id, event_type, cap_period
+    having count(*) > any_value(max_per_period)
+
+),
+
 final as (
 
     select
-        -- ids
         contact_id,
-
-        -- strings
         event_type,
-
-        -- numerics
-        case
-            when max_per_period is not null and rank_in_period > max_per_period then 0
-            else base_points
-        end as points,
-
-        -- booleans
+        base_points as points,
         is_interest_signal,
         is_high_intent,
-
-        -- timestamps
         occurred_at
 
-    from events_ranked_in_period
+    from events_pointed
+    anti join groups_over_cap using (contact_id, event_type, cap_period)
+
+    union all
+
+    select
+        contact_id,
+        event_type,
+        case
+            when row_number() over (
+                partition by contact_id, event_type, cap_period
+                order by occurred_at, event_id
+            ) > max_per_period then 0
+            else base_points
+        end as points,
+        is_interest_signal,
+        is_high_intent,
+        occurred_at
+
+    from events_pointed
+    semi join groups_over_cap using (contact_id, event_type, cap_period)
 
 )
 
