@@ -2996,8 +2996,6 @@ instants as (
         cast(sum(opportunities_won) as integer) as opportunities_won,
         cast(sum(opportunities_lost) as integer) as opportunities_lost,
 
-        -- booleans
-
             max(case when is_identification then 1 else 0 end) = 1 as is_identification,
 
             max(case when is_fit_change then 1 else 0 end) = 1 as is_fit_change,
@@ -3046,8 +3044,6 @@ final as (
         instants.opportunities_won,
         instants.opportunities_lost,
         fit.icp_fit_score,
-
-        -- booleans
 
             instants.is_identification,
 
@@ -3684,8 +3680,6 @@ final as (
             else 'unqualified'
         end as lead_quality,
         disqualification_reasons.disqualification_reason,
-
-        -- booleans
 
             entries_pivoted.is_prospect_inferred,
 
