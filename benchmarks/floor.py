@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import time
 from pathlib import Path
 
@@ -103,8 +102,6 @@ def run_floor(
     `profile` prints the time of each statement."""
     connection = duckdb.connect(str(out) if out else ":memory:")
     connection.execute("set TimeZone = 'UTC'")
-    if temp_dir := os.environ.get("FLOOR_TEMP_DIR"):
-        connection.execute(f"set temp_directory = '{temp_dir}'")
     settings = dbt_vars(overrides)
     connection.execute("set variable as_of = ?::date", [as_of])
     # the end of the as-of day: everything dated at or after it is ignored
