@@ -16,8 +16,10 @@ import pytest
 from orchestration.compaction import compact_if_needed, file_space, rewrite
 
 # A rewrite runs this in another process, so that the test can kill it.
-REWRITER = "import sys; from pathlib import Path; from orchestration.compaction import rewrite; " \
+REWRITER = (
+    "import sys; from pathlib import Path; from orchestration.compaction import rewrite; "
     "rewrite(Path(sys.argv[1]))"
+)
 
 
 def build_warehouse(path: Path, rows: int) -> None:
@@ -29,7 +31,8 @@ def build_warehouse(path: Path, rows: int) -> None:
             "create table raw.contacts (contact_id varchar primary key, email varchar not null)"
         )
         connection.execute(
-            "insert into raw.contacts select 'c' || i, 'p' || i || '@example.fr' from range(997) t(i)"
+            "insert into raw.contacts"
+            " select 'c' || i, 'p' || i || '@example.fr' from range(997) as t(i)"
         )
         connection.execute(
             "create table raw.events (event_id varchar, contact_id varchar not null,"
@@ -143,9 +146,12 @@ def test_rows_only_in_the_write_ahead_log_are_kept(tmp_path: Path) -> None:
 
     assert not warehouse.with_name("warehouse.duckdb.wal").exists()
     with duckdb.connect(str(warehouse), read_only=True) as connection:
-        assert connection.execute(
-            "select count(*) from raw.events where event_id = 'late'"
-        ).fetchone()[0] == 1
+        assert (
+            connection.execute(
+                "select count(*) from raw.events where event_id = 'late'"
+            ).fetchone()[0]
+            == 1
+        )
 
 
 def _start_rewrite(warehouse: Path) -> subprocess.Popen:
@@ -158,7 +164,7 @@ def _start_rewrite(warehouse: Path) -> subprocess.Popen:
 @pytest.mark.slow
 def test_a_rewrite_killed_at_any_moment_leaves_a_whole_usable_warehouse(tmp_path: Path) -> None:
     pristine = tmp_path / "pristine.duckdb"
-    build_warehouse(pristine, 3_000_000)
+    build_warehouse(pristine, 1_000_000)
     expected = snapshot(pristine)
     home = tmp_path / "home"
     home.mkdir()
@@ -172,7 +178,7 @@ def test_a_rewrite_killed_at_any_moment_leaves_a_whole_usable_warehouse(tmp_path
     assert snapshot(warehouse) == expected
 
     outcomes = set()
-    for moment in [0.05, 0.2, 0.35, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0]:
+    for moment in [0.1, 0.3, 0.5, 0.7, 0.85, 1.0]:
         warehouse.write_bytes(pristine.read_bytes())
         original_inode = warehouse.stat().st_ino
         rewriting = _start_rewrite(warehouse)
