@@ -204,9 +204,6 @@ def _write(
     """Apply the plan to `staging`: copy the changed tables, drop those no longer public, and
     record every table's row count and fingerprint."""
     with duckdb.connect(str(staging)) as connection:
-        # Readers see tables as sets: not keeping the warehouse's row order lets DuckDB write in
-        # parallel with less memory.
-        connection.execute("set preserve_insertion_order = false")
         connection.execute(f"attach {quote_literal(str(warehouse))} as warehouse (read_only)")
         connection.execute(f"create schema if not exists {PUBLIC_SCHEMA}")
         present = {
