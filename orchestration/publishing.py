@@ -157,28 +157,24 @@ def _copy_file(source: Path, target: Path) -> None:
 
 def _plan(
     warehouse: Path,
-    staging: Path,
+    serving: Path,
     tables: Sequence[str],
     docs: Mapping[str, TableDocs],
     max_free_share: float,
 ) -> PublicationPlan:
-    """Compare the warehouse with the previous publication, copied to `staging` when there is
-    one; the copy is removed when the plan starts from an empty file."""
-    has_previous = staging.exists()
+    """Compare the warehouse with the previous publication (read-only, as BI reads it)."""
+    has_previous = serving.exists()
     with duckdb.connect() as connection:
         connection.execute(f"attach {quote_literal(str(warehouse))} as warehouse (read_only)")
         if has_previous:
-            connection.execute(f"attach {quote_literal(str(staging))} as previous (read_only)")
-        plan = plan_publication(
+            connection.execute(f"attach {quote_literal(str(serving))} as previous (read_only)")
+        return plan_publication(
             connection,
             tables,
             {table: docs[table].personal_columns for table in tables},
             previous_catalog="previous" if has_previous else None,
             max_free_share=max_free_share,
         )
-    if has_previous and not plan.starts_from_previous:
-        staging.unlink()
-    return plan
 
 
 def _comment(connection: duckdb.DuckDBPyConnection, table: str, docs: TableDocs, columns) -> None:
@@ -293,9 +289,9 @@ def publish(
     staging = serving.with_name(f".{serving.name}.{uuid.uuid4().hex}.tmp")
     published_at = datetime.now(UTC).replace(tzinfo=None)
     try:
-        if serving.exists():
+        plan = _plan(warehouse, serving, tables, docs, max_free_share)
+        if plan.starts_from_previous:  # nothing writes to serving.duckdb: it is copied whole
             _copy_file(serving, staging)
-        plan = _plan(warehouse, staging, tables, docs, max_free_share)
         _write(staging, warehouse, plan, docs, published_at, run_id)
         fsync_path(staging)
         os.replace(staging, serving)
