@@ -82,6 +82,7 @@ def rewrite(database: Path) -> None:
     staging = database.with_name(f".{database.name}.{uuid.uuid4().hex}.tmp")
     try:
         with duckdb.connect() as connection:
+            connection.execute("set enable_progress_bar = false")  # it would fill the run's log
             connection.execute(f"attach {quote_literal(str(database))} as source (read_only)")
             connection.execute(f"attach {quote_literal(str(staging))} as target")
             connection.execute("copy from database source to target")
