@@ -4,7 +4,8 @@ A table's fingerprint is its published columns' names and types, its row count a
 its rows' hashes: reading a table to hash it costs a fraction of writing it (no compression, no
 write), and the sum does not depend on the order dbt wrote the rows in. Two different contents
 share a fingerprint only if their 64-bit row-hash sums collide with equal row counts, which a
-change of one row cannot cause except by a hash collision (about 1 in 2^64).
+change of one row cannot cause except by a hash collision (about 1 in 2^64). A DuckDB upgrade
+that changes `hash` only makes the next publication copy every table again.
 
 The previous publication is reused only while it stays compact: replacing a table in a copy of it
 leaves the old table's blocks free in the file (DuckDB does not shrink a file), so when the
