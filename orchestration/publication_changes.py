@@ -61,7 +61,8 @@ class PublicationPlan:
 
     tables: dict[str, TableState]
     previous: dict[str, PreviousTable]  # empty: start from an empty file
-    copied: list[str]
+    changed: list[str]  # new or changed since the previous publication
+    copied: list[str]  # the changed ones, or all when starting from an empty file
     kept: list[str]
     stale: list[str]  # published before, public no longer
 
@@ -150,12 +151,12 @@ def plan_publication(
         for table in tables
     }
     previous = previous_tables(connection, previous_catalog) if previous_catalog else {}
-    copied = [
+    changed = [
         t for t in tables if t not in previous or previous[t].fingerprint != states[t].fingerprint
     ]
-    stale = sorted(set(previous) - set(tables))
-    replaced = [t for t in [*copied, *stale] if t in previous]
+    copied, stale = changed, sorted(set(previous) - set(tables))
+    replaced = [t for t in [*changed, *stale] if t in previous]
     if previous and _free_share_after(connection, previous_catalog, replaced) > max_free_share:
         previous, copied, stale = {}, list(tables), []
     kept = [t for t in tables if t not in copied]
-    return PublicationPlan(states, previous, copied, kept, stale)
+    return PublicationPlan(states, previous, changed, copied, kept, stale)

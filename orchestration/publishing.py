@@ -62,6 +62,11 @@ class Publication:
     """The tables written by this publication (new or changed since the previous one)."""
     kept_tables: list[str] = field(default_factory=list)
     """The tables carried over unchanged from the previous publication's file."""
+    changed_tables: list[str] = field(default_factory=list)
+    """The tables new or changed since the previous publication (all copied tables, unless the
+    publication started from an empty file to stay compact)."""
+    started_from_previous: bool = False
+    """Whether the new file started as a copy of the previous publication."""
 
 
 def public_table_docs(manifest_path: Path = dbt_project.manifest_path) -> dict[str, TableDocs]:
@@ -305,4 +310,6 @@ def publish(
         published_at=published_at,
         copied_tables=plan.copied,
         kept_tables=plan.kept,
+        changed_tables=plan.changed,
+        started_from_previous=plan.starts_from_previous,
     )

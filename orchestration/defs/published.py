@@ -93,15 +93,18 @@ def build_published_asset(public_tables: Sequence[AssetKey]) -> AssetsDefinition
             run_id=context.run.run_id,
             docs=public_table_docs(),
         )
+        start = "a copy of the previous" if publication.started_from_previous else "an empty file"
         context.log.info(
-            f"Published {len(tables)} tables to {publication.path}: copied"
-            f" {len(publication.copied_tables)}, kept {len(publication.kept_tables)} unchanged"
+            f"Published {len(tables)} tables to {publication.path}, from {start}: copied"
+            f" {len(publication.copied_tables)} ({len(publication.changed_tables)} changed),"
+            f" kept {len(publication.kept_tables)} unchanged"
         )
         return MaterializeResult(
             metadata={
                 "published": True,
                 "path": MetadataValue.path(str(publication.path)),
                 "rows": MetadataValue.json(publication.row_counts),
+                "tables_changed": MetadataValue.json(publication.changed_tables),
                 "tables_copied": MetadataValue.json(publication.copied_tables),
                 "tables_kept_unchanged": MetadataValue.json(publication.kept_tables),
                 "personal_columns_left_out": MetadataValue.json(

@@ -101,7 +101,8 @@ def test_unchanged_tables_are_carried_over_and_changed_ones_copied(tmp_path: Pat
     build_marts(warehouse, 20_000, day=1, shuffle=True)
     second = publish(warehouse, serving, TABLES, run_id="run-2", docs=DOCS)
 
-    assert second.copied_tables == ["rpt_daily"]
+    assert second.started_from_previous
+    assert second.copied_tables == second.changed_tables == ["rpt_daily"]
     assert second.kept_tables == ["dim_contacts", "fct_events"]
     # the unchanged tables are the previous file's blocks, not a new copy
     assert storage_blocks(serving, "dim_contacts") == blocks["dim_contacts"]
@@ -159,6 +160,20 @@ def test_a_change_of_one_value_or_of_a_column_is_copied(tmp_path: Path) -> None:
     assert publish(warehouse, serving, TABLES, docs=DOCS, max_free_share=0.9).copied_tables == []
 
 
+def test_a_small_change_in_a_small_file_starts_from_an_empty_file(tmp_path: Path) -> None:
+    warehouse, serving = tmp_path / "warehouse.duckdb", tmp_path / "serving.duckdb"
+    build_marts(warehouse, 5_000)
+    publish(warehouse, serving, TABLES, docs=DOCS)
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute("update marts.dim_contacts set score = 0 where contact_id = 'c7'")
+    publication = publish(warehouse, serving, TABLES, docs=DOCS)
+    # replacing dim_contacts would leave more than a fifth of this small file free
+    assert publication.changed_tables == ["dim_contacts"]
+    assert publication.copied_tables == TABLES and not publication.started_from_previous
+    assert file_space(serving).free_blocks == 0
+    assert_published_equals_marts(warehouse, serving)
+
+
 def test_a_table_no_longer_public_is_dropped(tmp_path: Path) -> None:
     warehouse, serving = tmp_path / "warehouse.duckdb", tmp_path / "serving.duckdb"
     build_marts(warehouse, 5_000)
@@ -182,6 +197,7 @@ def test_the_published_file_stays_compact_when_big_tables_change_every_run(
         build_marts(warehouse, 20_000 + run)
         publication = publish(warehouse, serving, TABLES, docs=DOCS)
         assert set(publication.copied_tables) == set(TABLES)
+        assert not publication.started_from_previous  # a copy would have been mostly free space
         assert file_space(serving).free_share <= 0.2
     assert serving.stat().st_size < first_size * 1.3
     assert_published_equals_marts(warehouse, serving)
