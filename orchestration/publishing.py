@@ -59,7 +59,8 @@ class Publication:
     dropped_columns: dict[str, list[str]]
     published_at: datetime
     copied_tables: list[str] = field(default_factory=list)
-    """The tables written by this publication (new or changed since the previous one)."""
+    """The tables written by this publication: the changed ones, or every one when it started
+    from an empty file."""
     kept_tables: list[str] = field(default_factory=list)
     """The tables carried over unchanged from the previous publication's file."""
     changed_tables: list[str] = field(default_factory=list)
@@ -182,7 +183,9 @@ def _plan(
         )
 
 
-def _comment(connection: duckdb.DuckDBPyConnection, table: str, docs: TableDocs, columns) -> None:
+def _comment(
+    connection: duckdb.DuckDBPyConnection, table: str, docs: TableDocs, columns: Sequence[str]
+) -> None:
     target = f"{PUBLIC_SCHEMA}.{quote_identifier(table)}"
     if docs.description:
         connection.execute(f"comment on table {target} is {quote_literal(docs.description)}")
