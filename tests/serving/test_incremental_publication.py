@@ -3,6 +3,8 @@ file as they are, changed ones are copied again, and the result equals the marts
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -213,3 +215,42 @@ def test_a_publication_without_fingerprints_is_replaced_whole(tmp_path: Path) ->
     assert publication.copied_tables == TABLES
     assert publish(warehouse, serving, TABLES, docs=DOCS).copied_tables == []
     assert_published_equals_marts(warehouse, serving)
+
+
+def test_a_reader_of_the_previous_file_keeps_reading_it_while_a_copy_of_it_is_published(
+    tmp_path: Path,
+) -> None:
+    warehouse, serving = tmp_path / "warehouse.duckdb", tmp_path / "serving.duckdb"
+    build_marts(warehouse, 20_000)
+    publish(warehouse, serving, TABLES, docs=DOCS)
+    # another process, as BI is: it opens the published file read-only and keeps it open
+    reader = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys\n"
+            f"c = duckdb.connect({str(serving)!r}, read_only=True)\n"
+            "day = 'select day, (select count(*) from marts.fct_events) from marts.rpt_daily'\n"
+            "print(*c.execute(day).fetchone(), flush=True)\n"
+            "sys.stdin.readline()\n"
+            "print(*c.execute(day).fetchone(), flush=True)\n",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert reader.stdout.readline().split() == ["2026-01-01", "60000"]
+        build_marts(warehouse, 20_000, day=1)
+        publication = publish(warehouse, serving, TABLES, docs=DOCS)
+        assert publication.started_from_previous and publication.copied_tables == ["rpt_daily"]
+        reader.stdin.write("\n")
+        reader.stdin.flush()
+        assert reader.stdout.readline().split() == ["2026-01-01", "60000"]
+    finally:
+        reader.stdin.close()
+        reader.wait(timeout=30)
+    with duckdb.connect(str(serving), read_only=True) as connection:
+        assert str(connection.execute("select day from marts.rpt_daily").fetchone()[0]) == (
+            "2026-01-02"
+        )
