@@ -98,6 +98,7 @@ def rewrite(database: Path) -> None:
 def compact_if_needed(database: Path, max_free_share: float = DEFAULT_MAX_FREE_SHARE) -> Compaction:
     """Rewrite the database when more than `max_free_share` of its blocks are free."""
     started = time.perf_counter()
+    remove_leftovers(database)  # a copy a killed rewrite left, even when no rewrite follows
     before = file_space(database)
     needed = before.free_share > max_free_share
     if needed:
