@@ -19,6 +19,7 @@ The Dagster asset that compacts after every publication is in `orchestration/def
 from __future__ import annotations
 
 import os
+import shutil
 import time
 import uuid
 from dataclasses import dataclass
@@ -32,6 +33,8 @@ from orchestration.publishing import fsync_path, quote_literal, remove_leftovers
 # Above this share of free blocks the file is rewritten: it then stays within 1 / (1 - 0.2) =
 # 1.25 times its data, and a run that frees little costs no rewrite.
 DEFAULT_MAX_FREE_SHARE = 0.2
+# The copy holds the used blocks; a margin for its metadata and write-ahead log.
+DISK_MARGIN = 1.1
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,7 @@ class Compaction:
     bytes_after: int
     free_share_before: float
     seconds: float
+    skipped_because: str = ""
 
 
 def file_space(database: Path) -> FileSpace:
@@ -101,11 +105,20 @@ def compact_if_needed(database: Path, max_free_share: float = DEFAULT_MAX_FREE_S
     remove_leftovers(database)  # a copy a killed rewrite left, even when no rewrite follows
     before = file_space(database)
     needed = before.free_share > max_free_share
-    if needed:
+    copy_bytes = int(before.file_bytes * (1 - before.free_share) * DISK_MARGIN)
+    disk_free = shutil.disk_usage(database.parent).free
+    # a full disk would fail the run after a good publication: the next run tries again
+    short = needed and disk_free < copy_bytes
+    if needed and not short:
         rewrite(database)
     return Compaction(
         path=database,
-        rewritten=needed,
+        rewritten=needed and not short,
+        skipped_because=(
+            f"{disk_free / 2**20:.0f} MiB free on disk, {copy_bytes / 2**20:.0f} MiB needed"
+            if short
+            else ""
+        ),
         bytes_before=before.file_bytes,
         bytes_after=database.stat().st_size,
         free_share_before=before.free_share,

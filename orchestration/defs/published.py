@@ -142,6 +142,11 @@ def compacted_warehouse(
     compaction = compact_if_needed(funnel_home.paths.warehouse, config.max_free_share)
     mib = 2**20
     verb = "Rewrote" if compaction.rewritten else "Left"
+    if compaction.skipped_because:
+        context.log.warning(
+            f"Left {compaction.path} as it is although {compaction.free_share_before:.0%} of it"
+            f" is free: {compaction.skipped_because} for its copy."
+        )
     context.log.info(
         f"{verb} {compaction.path}: {compaction.free_share_before:.0%} of it was free,"
         f" {compaction.bytes_before / mib:.1f} MiB -> {compaction.bytes_after / mib:.1f} MiB"
@@ -150,6 +155,7 @@ def compacted_warehouse(
     return MaterializeResult(
         metadata={
             "rewritten": compaction.rewritten,
+            "skipped_because": MetadataValue.text(compaction.skipped_because or "-"),
             "free_share_before": MetadataValue.float(round(compaction.free_share_before, 4)),
             "size_before_mib": MetadataValue.float(round(compaction.bytes_before / mib, 1)),
             "size_after_mib": MetadataValue.float(round(compaction.bytes_after / mib, 1)),

@@ -203,3 +203,30 @@ def test_a_rewrite_killed_at_any_moment_leaves_a_whole_usable_warehouse(tmp_path
         assert compaction.bytes_after <= pristine.stat().st_size
         assert sorted(p.name for p in home.iterdir()) == ["warehouse.duckdb"]
     assert outcomes == {"old", "new"}  # kills landed both during the copy and after the swap
+
+
+def test_without_disk_space_for_the_copy_the_warehouse_is_left_as_it_is(tmp_path: Path) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("mounting a size-limited tmpfs needs root")
+    built = tmp_path / "built.duckdb"
+    build_warehouse(built, 100_000)
+    # room for the warehouse and a quarter of it more: not for a copy of its data
+    room = built.stat().st_size + file_space(built).file_bytes // 4
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={room // 1024}k", "tmpfs", str(disk)], check=True
+    )
+    try:
+        warehouse = disk / "warehouse.duckdb"
+        warehouse.write_bytes(built.read_bytes())
+        before = snapshot(warehouse)
+
+        compaction = compact_if_needed(warehouse, max_free_share=0.0)
+
+        assert not compaction.rewritten
+        assert "MiB free on disk" in compaction.skipped_because
+        assert snapshot(warehouse) == before
+        assert sorted(p.name for p in disk.iterdir()) == ["warehouse.duckdb"]
+    finally:
+        subprocess.run(["umount", str(disk)], check=True)
