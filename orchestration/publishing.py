@@ -8,11 +8,17 @@ opens `serving.duckdb` gets either the old file or the new one, never a mix; a r
 the old file open keeps reading it (the rename only unlinks the name, the inode lives on until
 the reader closes), and it never blocks the pipeline: nothing ever writes to the published file.
 
+Only what changed is copied: the new file starts as a copy of the previous publication (a file
+copy, at disk speed), and only the tables whose content fingerprint changed since are replaced in
+it (`orchestration/publication_changes.py`). Readers of the old file are unaffected: the copy is
+another file, swapped in the same way.
+
 The Dagster asset that publishes after every run is in `orchestration/defs/published.py`.
 """
 
 import json
 import os
+import shutil
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,9 +28,15 @@ from pathlib import Path
 import duckdb
 
 from orchestration.dbt_project import dbt_project
-
-PUBLIC_SCHEMA = "marts"
-PUBLICATION_TABLE = "main.published_tables"
+from orchestration.publication_changes import (
+    DEFAULT_MAX_FREE_SHARE,
+    PUBLIC_SCHEMA,
+    PUBLICATION_TABLE,
+    PublicationPlan,
+    plan_publication,
+    quote_identifier,
+    quote_literal,
+)
 
 
 @dataclass(frozen=True)
@@ -46,14 +58,16 @@ class Publication:
     row_counts: dict[str, int]
     dropped_columns: dict[str, list[str]]
     published_at: datetime
-
-
-def _quote_literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def _quote_identifier(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+    copied_tables: list[str] = field(default_factory=list)
+    """The tables written by this publication: the changed ones, or every one when it started
+    from an empty file."""
+    kept_tables: list[str] = field(default_factory=list)
+    """The tables carried over unchanged from the previous publication's file."""
+    changed_tables: list[str] = field(default_factory=list)
+    """The tables new or changed since the previous publication (all copied tables, unless the
+    publication started from an empty file to stay compact)."""
+    started_from_previous: bool = False
+    """Whether the new file started as a copy of the previous publication."""
 
 
 def public_table_docs(manifest_path: Path = dbt_project.manifest_path) -> dict[str, TableDocs]:
@@ -80,7 +94,7 @@ def public_table_docs(manifest_path: Path = dbt_project.manifest_path) -> dict[s
     }
 
 
-def _fsync(path: Path) -> None:
+def fsync_path(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -129,6 +143,127 @@ def should_publish(warehouse: Path, serving: Path, *, replace_later: bool = Fals
     return replace_later or published is None or built >= published
 
 
+def _copy_file(source: Path, target: Path) -> None:
+    """Copy a file, sharing its blocks where the file system can (copy_file_range: a reflink on
+    btrfs and XFS, an in-kernel copy elsewhere)."""
+    with open(source, "rb") as reader, open(target, "wb") as writer:
+        remaining = os.fstat(reader.fileno()).st_size
+        try:
+            while remaining > 0:
+                copied = os.copy_file_range(reader.fileno(), writer.fileno(), remaining)
+                if copied == 0:
+                    break
+                remaining -= copied
+        except OSError:  # not supported between these file systems
+            reader.seek(0)
+            writer.seek(0)
+            writer.truncate()
+            shutil.copyfileobj(reader, writer, 16 * 2**20)
+
+
+def _plan(
+    warehouse: Path,
+    serving: Path,
+    tables: Sequence[str],
+    docs: Mapping[str, TableDocs],
+    max_free_share: float,
+) -> PublicationPlan:
+    """Compare the warehouse with the previous publication (read-only, as BI reads it)."""
+    has_previous = serving.exists()
+    with duckdb.connect() as connection:
+        connection.execute(f"attach {quote_literal(str(warehouse))} as warehouse (read_only)")
+        if has_previous:
+            connection.execute(f"attach {quote_literal(str(serving))} as previous (read_only)")
+        return plan_publication(
+            connection,
+            tables,
+            {table: docs[table].personal_columns for table in tables},
+            previous_catalog="previous" if has_previous else None,
+            max_free_share=max_free_share,
+        )
+
+
+def _comment(
+    connection: duckdb.DuckDBPyConnection, table: str, docs: TableDocs, columns: Sequence[str]
+) -> None:
+    target = f"{PUBLIC_SCHEMA}.{quote_identifier(table)}"
+    if docs.description:
+        connection.execute(f"comment on table {target} is {quote_literal(docs.description)}")
+    for column in columns:
+        if docs.columns.get(column):
+            connection.execute(
+                f"comment on column {target}.{quote_identifier(column)}"
+                f" is {quote_literal(docs.columns[column])}"
+            )
+
+
+def _write(
+    staging: Path,
+    warehouse: Path,
+    plan: PublicationPlan,
+    docs: Mapping[str, TableDocs],
+    published_at: datetime,
+    run_id: str,
+) -> None:
+    """Apply the plan to `staging`: copy the changed tables, drop those no longer public, and
+    record every table's row count and fingerprint."""
+    with duckdb.connect(str(staging)) as connection:
+        connection.execute(f"attach {quote_literal(str(warehouse))} as warehouse (read_only)")
+        connection.execute(f"create schema if not exists {PUBLIC_SCHEMA}")
+        present = {
+            row[0]
+            for row in connection.execute(
+                "select table_name from duckdb_tables()"
+                " where database_name = current_database() and schema_name = ?",
+                [PUBLIC_SCHEMA],
+            ).fetchall()
+        }
+        for table in sorted(present - set(plan.tables)):
+            connection.execute(f"drop table {PUBLIC_SCHEMA}.{quote_identifier(table)}")
+        for table in plan.copied:
+            state = plan.tables[table]
+            select = ", ".join(quote_identifier(c) for c in state.kept_columns)
+            connection.execute(
+                f"create or replace table {PUBLIC_SCHEMA}.{quote_identifier(table)} as"
+                f" select {select} from warehouse.{PUBLIC_SCHEMA}.{quote_identifier(table)}"
+            )
+        connection.execute("detach warehouse")
+        for table, state in plan.tables.items():
+            _comment(connection, table, docs[table], state.kept_columns)
+        connection.execute(
+            f"""
+            create or replace table {PUBLICATION_TABLE} (
+                table_schema varchar, table_name varchar, row_count bigint,
+                published_at timestamp, run_id varchar,
+                fingerprint varchar, content_published_at timestamp
+            )
+            """
+        )
+        connection.executemany(
+            f"insert into {PUBLICATION_TABLE} values (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    PUBLIC_SCHEMA,
+                    table,
+                    state.row_count,
+                    published_at,
+                    run_id,
+                    state.fingerprint,
+                    published_at
+                    if table in plan.copied
+                    else plan.previous[table].content_published_at,
+                )
+                for table, state in plan.tables.items()
+            ],
+        )
+        connection.execute(
+            f"comment on table {PUBLICATION_TABLE} is 'One row per published table: its row"
+            " count when published, and when; its content fingerprint, and since when the"
+            " table holds that content.'"
+        )
+        connection.execute("checkpoint")
+
+
 def publish(
     warehouse: Path,
     serving: Path,
@@ -136,13 +271,17 @@ def publish(
     *,
     run_id: str = "",
     docs: Mapping[str, TableDocs] | None = None,
+    max_free_share: float = DEFAULT_MAX_FREE_SHARE,
 ) -> Publication:
-    """Copy `tables` of the warehouse's public schema into a new file and swap it in atomically.
+    """Publish `tables` of the warehouse's public schema into a new file and swap it in atomically.
 
     The new file holds schema `marts` (the same names as the warehouse, without the personal
     columns the dbt docs mark, with the dbt descriptions as comments) and
-    `main.published_tables` (one row per table with its row count), written and fsynced before
-    `os.replace` makes it visible. `docs` default to the parsed project's.
+    `main.published_tables` (one row per table with its row count and content fingerprint),
+    written and fsynced before `os.replace` makes it visible. It starts as a copy of the previous
+    publication, in which only the changed tables are replaced, unless that would leave more than
+    `max_free_share` of the file free (then it starts empty). `docs` default to the parsed
+    project's.
     """
     if not warehouse.exists():
         raise FileNotFoundError(f"No warehouse at {warehouse}: run `funnel run` to build it.")
@@ -157,59 +296,23 @@ def publish(
     remove_leftovers(serving)
     staging = serving.with_name(f".{serving.name}.{uuid.uuid4().hex}.tmp")
     published_at = datetime.now(UTC).replace(tzinfo=None)
-    row_counts: dict[str, int] = {}
-    dropped: dict[str, list[str]] = {}
     try:
-        with duckdb.connect(str(staging)) as connection:
-            connection.execute(f"attach {_quote_literal(str(warehouse))} as warehouse (read_only)")
-            connection.execute(f"create schema {PUBLIC_SCHEMA}")
-            for table in tables:
-                source = f"warehouse.{PUBLIC_SCHEMA}.{_quote_identifier(table)}"
-                target = f"{PUBLIC_SCHEMA}.{_quote_identifier(table)}"
-                columns = [row[0] for row in connection.execute(f"describe {source}").fetchall()]
-                personal = {column.lower() for column in docs[table].personal_columns}
-                kept = [c for c in columns if c.lower() not in personal]
-                dropped[table] = [c for c in columns if c.lower() in personal]
-                select = ", ".join(_quote_identifier(c) for c in kept)
-                connection.execute(f"create table {target} as select {select} from {source}")
-                row_counts[table] = connection.execute(f"select count(*) from {target}").fetchone()[
-                    0
-                ]
-                table_docs = docs[table]
-                if table_docs.description:
-                    connection.execute(
-                        f"comment on table {target} is {_quote_literal(table_docs.description)}"
-                    )
-                for column in kept:
-                    if table_docs.columns.get(column):
-                        connection.execute(
-                            f"comment on column {target}.{_quote_identifier(column)}"
-                            f" is {_quote_literal(table_docs.columns[column])}"
-                        )
-            connection.execute("detach warehouse")
-            connection.execute(
-                f"""
-                create table {PUBLICATION_TABLE} (
-                    table_schema varchar, table_name varchar, row_count bigint,
-                    published_at timestamp, run_id varchar
-                )
-                """
-            )
-            connection.executemany(
-                f"insert into {PUBLICATION_TABLE} values (?, ?, ?, ?, ?)",
-                [
-                    (PUBLIC_SCHEMA, table, rows, published_at, run_id)
-                    for table, rows in row_counts.items()
-                ],
-            )
-            connection.execute(
-                f"comment on table {PUBLICATION_TABLE} is"
-                " 'One row per published table: its row count when published, and when.'"
-            )
-            connection.execute("checkpoint")
-        _fsync(staging)
+        plan = _plan(warehouse, serving, tables, docs, max_free_share)
+        if plan.starts_from_previous:  # nothing writes to serving.duckdb: it is copied whole
+            _copy_file(serving, staging)
+        _write(staging, warehouse, plan, docs, published_at, run_id)
+        fsync_path(staging)
         os.replace(staging, serving)
-        _fsync(serving.parent)
+        fsync_path(serving.parent)
     finally:
         remove_leftovers(serving)
-    return Publication(serving, row_counts, dropped, published_at)
+    return Publication(
+        path=serving,
+        row_counts={table: state.row_count for table, state in plan.tables.items()},
+        dropped_columns={table: state.dropped_columns for table, state in plan.tables.items()},
+        published_at=published_at,
+        copied_tables=plan.copied,
+        kept_tables=plan.kept,
+        changed_tables=plan.changed,
+        started_from_previous=plan.starts_from_previous,
+    )

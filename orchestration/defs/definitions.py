@@ -13,7 +13,11 @@ import dagster as dg
 from orchestration.contract import ENTITIES
 from orchestration.dbt_project import dbt_resource, prepare_manifest_if_needed
 from orchestration.defs.dbt_assets import build_dbt_assets
-from orchestration.defs.published import build_published_asset, public_table_keys
+from orchestration.defs.published import (
+    build_published_asset,
+    compacted_warehouse,
+    public_table_keys,
+)
 from orchestration.defs.quality_checks import build_all_quality_checks
 from orchestration.defs.raw_assets import raw_asset_key, raw_assets
 from orchestration.defs.reporting import leadership_report
@@ -33,7 +37,7 @@ def defs() -> dg.Definitions:
     funnel_dbt_assets = build_dbt_assets()
     published = build_published_asset(public_table_keys(funnel_dbt_assets.keys))
     return dg.Definitions(
-        assets=[*raw_assets, funnel_dbt_assets, published, leadership_report],
+        assets=[*raw_assets, funnel_dbt_assets, published, compacted_warehouse, leadership_report],
         asset_checks=build_all_quality_checks(known_assets(funnel_dbt_assets.keys)),
         jobs=[funnel_job],
         schedules=[daily_funnel_schedule],
