@@ -22,7 +22,23 @@ concurrency:
     max_concurrent_runs: 1
 telemetry:
   enabled: false
+# Dagster's SQLite event log, kept open instead of opened and synced for every event
+# (orchestration/defs/event_log.py).
+event_log_storage:
+  module: orchestration.defs.event_log
+  class: PooledSqliteEventLogStorage
 """
+# What earlier versions of `funnel` wrote: replaced by DAGSTER_CONFIG, an edited file is kept.
+EARLIER_DAGSTER_CONFIGS = (
+    """\
+# Written by `funnel`: runs of the funnel job write one DuckDB file, so one run at a time.
+concurrency:
+  runs:
+    max_concurrent_runs: 1
+telemetry:
+  enabled: false
+""",
+)
 
 # `funnel` exits with this code when the disk holding FUNNEL_HOME is full (EX_IOERR).
 EXIT_DISK_FULL = 74
@@ -37,14 +53,18 @@ def _use_home(home: str | None) -> FunnelPaths:
     paths = FunnelPaths(Path(home).resolve()) if home else FunnelPaths.from_env()
     os.environ["FUNNEL_HOME"] = str(paths.home)
     paths.home.mkdir(parents=True, exist_ok=True)
-    dagster_home = Path(os.environ.setdefault("DAGSTER_HOME", str(paths.home / "dagster")))
-    dagster_home.mkdir(parents=True, exist_ok=True)
-    config = dagster_home / "dagster.yaml"
-    if not config.exists():
-        config.write_text(DAGSTER_CONFIG)
+    write_dagster_config(Path(os.environ.setdefault("DAGSTER_HOME", str(paths.home / "dagster"))))
     # dbt and dagster of this environment, even when it is not activated.
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
     return paths
+
+
+def write_dagster_config(dagster_home: Path) -> None:
+    """The instance's dagster.yaml, unless the user wrote their own."""
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    config = dagster_home / "dagster.yaml"
+    if not config.exists() or config.read_text() in EARLIER_DAGSTER_CONFIGS:
+        config.write_text(DAGSTER_CONFIG)
 
 
 def _day(text: str) -> str:
