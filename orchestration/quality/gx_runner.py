@@ -238,8 +238,27 @@ def validate_suites(
     _add_samples(warehouse, outcomes)
     if build_docs:
         _prune_results(gx_root, docs_dir, [s.name for s in suites])
-        context.build_data_docs(site_names=[DOCS_SITE])
+        context.build_data_docs(
+            site_names=[DOCS_SITE], resource_identifiers=_this_run_pages(context, suites, run_id)
+        )
     return outcomes
+
+
+def _this_run_pages(context: Any, suites: Sequence[Suite], run_id: Any) -> list:
+    """The Data Docs pages of this run's suites and results. The pages of earlier runs are
+    already rendered: rendering every kept result again (up to KEEP_RESULTS_PER_SUITE per suite)
+    made each run slower than the one before. The index still lists them all."""
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
+    )
+
+    names = {suite.name for suite in suites}
+    results = [
+        key
+        for key in context.validation_results_store.list_keys()
+        if key.run_id == run_id and key.expectation_suite_identifier.name in names
+    ]
+    return [*(ExpectationSuiteIdentifier(name=name) for name in sorted(names)), *results]
 
 
 def _add_samples(warehouse: Path, outcomes: Sequence[SuiteOutcome]) -> None:
