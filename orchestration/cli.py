@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from orchestration.home_lock import EXIT_HOME_BUSY, Holder, HomeBusy, home_lock
-from orchestration.settings import PROJECT_DIR, FunnelPaths
+from orchestration.settings import PROJECT_DIR, FunnelPaths, export_duckdb_settings
 
 DAGSTER_CONFIG = """\
 # Written by `funnel`: runs of the funnel job write one DuckDB file, so one run at a time.
@@ -49,9 +49,15 @@ NEARLY_FULL_BYTES = 32 << 20
 
 
 def _use_home(home: str | None) -> FunnelPaths:
-    """Fix FUNNEL_HOME (absolute) for this process and the dbt and Dagster processes it starts."""
+    """Fix FUNNEL_HOME (absolute) and DuckDB's memory limit for this process and the dbt and
+    Dagster processes it starts."""
     paths = FunnelPaths(Path(home).resolve()) if home else FunnelPaths.from_env()
     os.environ["FUNNEL_HOME"] = str(paths.home)
+    try:
+        export_duckdb_settings()
+    except ValueError as error:
+        print(f"funnel: {error}", file=sys.stderr)
+        sys.exit(2)
     paths.home.mkdir(parents=True, exist_ok=True)
     write_dagster_config(Path(os.environ.setdefault("DAGSTER_HOME", str(paths.home / "dagster"))))
     # dbt and dagster of this environment, even when it is not activated.
@@ -234,6 +240,18 @@ def _writer(paths: FunnelPaths, args: argparse.Namespace) -> Iterator[bool]:
         yield False
 
 
+@contextmanager
+def _spill_folder(paths: FunnelPaths) -> Iterator[None]:
+    """FUNNEL_HOME/tmp, where DuckDB spills, empty when a run starts (a killed run leaves files)
+    and removed when it ends. Called with the home's lock held."""
+    shutil.rmtree(paths.tmp, ignore_errors=True)
+    paths.tmp.mkdir(parents=True)
+    try:
+        yield
+    finally:
+        shutil.rmtree(paths.tmp, ignore_errors=True)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from orchestration.summary import print_summary
 
@@ -258,9 +276,10 @@ def cmd_run(args: argparse.Namespace) -> int:
             )
             return 2
         print(f"Running the funnel job as of {as_of} on {paths.home}")
-        result = _execute(
-            paths, as_of, lang=args.lang, verbose=args.verbose, replace_later=args.publish
-        )
+        with _spill_folder(paths):
+            result = _execute(
+                paths, as_of, lang=args.lang, verbose=args.verbose, replace_later=args.publish
+            )
     if not result.success:
         return _failed(result, paths, args.command)
     print_summary(paths, as_of, args.lang)
@@ -274,7 +293,8 @@ def cmd_load(args: argparse.Namespace) -> int:
     with _writer(paths, args) as busy:
         if busy:
             return EXIT_HOME_BUSY
-        result = _execute(paths, datetime.now(UTC).date().isoformat(), raw_only=True)
+        with _spill_folder(paths):
+            result = _execute(paths, datetime.now(UTC).date().isoformat(), raw_only=True)
     if not result.success:
         return _failed(result, paths, args.command)
     print_load_status(paths, limit=20)

@@ -16,6 +16,7 @@ from orchestration.quality.failing_rows import failing_rows_sql
 from orchestration.quality.outcomes import ExpectationOutcome, SuiteOutcome
 from orchestration.quality.parameters import expectation_parameters
 from orchestration.quality.suites import UNEXPECTED_ROWS_EXPECTATION, Suite, severity_of
+from orchestration.settings import FunnelPaths, duckdb_config
 
 DATASOURCE = "warehouse"
 DOCS_SITE = "funnel"
@@ -132,22 +133,30 @@ def _gx_context(gx_root: Path, docs_dir: Path) -> Any:
 
 
 def _datasource(context: Any, warehouse: Path) -> Any:
-    """The warehouse as a GX SQL datasource, read-only; kept in the GX project between runs.
+    """The warehouse as a GX SQL datasource, read-only, within DuckDB's memory limit; kept in the
+    GX project between runs.
 
     Every change to a datasource rewrites the project's YAML, which costs more than the queries
     on a small base: the datasource and its table assets are only added when missing.
     """
     connection_string = f"duckdb:///{warehouse}"
+    kwargs = {"connect_args": {"read_only": True, "config": _duckdb_config(warehouse)}}
     existing = context.data_sources.all().get(DATASOURCE)
-    if existing is not None and str(existing.connection_string) == connection_string:
+    if (
+        existing is not None
+        and str(existing.connection_string) == connection_string
+        and existing.kwargs == kwargs
+    ):
         return existing
     if existing is not None:
         context.data_sources.delete(DATASOURCE)
     return context.data_sources.add_sql(
-        name=DATASOURCE,
-        connection_string=connection_string,
-        kwargs={"connect_args": {"read_only": True}},
+        name=DATASOURCE, connection_string=connection_string, kwargs=kwargs
     )
+
+
+def _duckdb_config(warehouse: Path) -> dict[str, str]:
+    return duckdb_config(FunnelPaths(warehouse.parent))
 
 
 def _whole_table(datasource: Any, suite: Suite) -> Any:
@@ -271,7 +280,8 @@ def _add_samples(warehouse: Path, outcomes: Sequence[SuiteOutcome]) -> None:
     ]
     if not wanted:
         return
-    with duckdb.connect(str(warehouse), read_only=True) as connection:
+    config = _duckdb_config(warehouse)
+    with duckdb.connect(str(warehouse), read_only=True, config=config) as connection:
         for outcome in wanted:
             rows = connection.execute(
                 f"select * from ({outcome.failing_rows_sql}) limit {SAMPLE_SIZE}"
