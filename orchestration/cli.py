@@ -60,6 +60,9 @@ def _use_home(home: str | None) -> FunnelPaths:
         sys.exit(2)
     paths.home.mkdir(parents=True, exist_ok=True)
     write_dagster_config(Path(os.environ.setdefault("DAGSTER_HOME", str(paths.home / "dagster"))))
+    # dagster-dbt reads dbt's events on stdout and deletes each invocation's folder, log included:
+    # dbt writes no debug log file there.
+    os.environ.setdefault("DBT_LOG_LEVEL_FILE", "none")
     # dbt and dagster of this environment, even when it is not activated.
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
     return paths
