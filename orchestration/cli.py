@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import errno
 import os
+import re
 import shutil
 import sys
 from collections.abc import Iterator
@@ -23,10 +24,12 @@ concurrency:
 telemetry:
   enabled: false
 # Dagster's SQLite event log, kept open instead of opened and synced for every event
-# (orchestration/defs/event_log.py).
+# (orchestration/defs/event_log.py), where Dagster keeps it.
 event_log_storage:
   module: orchestration.defs.event_log
   class: PooledSqliteEventLogStorage
+  config:
+    base_dir: "{event_log_dir}"
 """
 # What earlier versions of `funnel` wrote: replaced by DAGSTER_CONFIG, an edited file is kept.
 EARLIER_DAGSTER_CONFIGS = (
@@ -68,12 +71,25 @@ def _use_home(home: str | None) -> FunnelPaths:
     return paths
 
 
+def dagster_config(dagster_home: Path) -> str:
+    return DAGSTER_CONFIG.format(event_log_dir=dagster_home.resolve() / "history" / "runs")
+
+
+def _written_by_funnel(text: str) -> bool:
+    """An earlier version's config, or this one for another folder (a FUNNEL_HOME moved)."""
+    any_folder = re.escape(DAGSTER_CONFIG).replace(re.escape("{event_log_dir}"), '[^"]*')
+    return text in EARLIER_DAGSTER_CONFIGS or re.fullmatch(any_folder, text) is not None
+
+
 def write_dagster_config(dagster_home: Path) -> None:
     """The instance's dagster.yaml, unless the user wrote their own."""
     dagster_home.mkdir(parents=True, exist_ok=True)
     config = dagster_home / "dagster.yaml"
-    if not config.exists() or config.read_text() in EARLIER_DAGSTER_CONFIGS:
-        config.write_text(DAGSTER_CONFIG)
+    wanted = dagster_config(dagster_home)
+    if not config.exists() or (
+        config.read_text() != wanted and _written_by_funnel(config.read_text())
+    ):
+        config.write_text(wanted)
 
 
 def _day(text: str) -> str:

@@ -14,23 +14,15 @@ cut at worst the last events, and the database is never corrupted. Same files, s
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from pathlib import Path
 
-from dagster import Field, StringSource
 from dagster._core.storage.event_log import SqliteEventLogStorage
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import INDEX_SHARD_NAME
 from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS, create_db_conn_string
 from dagster._serdes import ConfigurableClassData
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine
-
-
-def default_base_dir() -> str:
-    """Where Dagster's own SQLite storage keeps the event logs: DAGSTER_HOME/history/runs."""
-    return str(Path(os.environ["DAGSTER_HOME"]) / "history" / "runs")
 
 
 def _commit_without_full_sync(dbapi_connection, _record) -> None:
@@ -48,14 +40,10 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
         super().__init__(base_dir, inst_data=inst_data)
 
     @classmethod
-    def config_type(cls) -> dict:
-        return {"base_dir": Field(StringSource, is_required=False)}
-
-    @classmethod
     def from_config_value(  # ty: ignore[invalid-method-override]
         cls, inst_data: ConfigurableClassData | None, config_value: Mapping[str, str]
     ) -> PooledSqliteEventLogStorage:
-        return cls(config_value.get("base_dir") or default_base_dir(), inst_data=inst_data)
+        return cls(config_value["base_dir"], inst_data=inst_data)
 
     def _engine(self, shard: str) -> Engine:
         engine = self._engines.get(shard)

@@ -88,15 +88,21 @@ def test_another_process_reads_every_event_and_the_latest_check_state(dagster_ho
     assert _read_back(dagster_home, run_id) == f"{CHECKS} SUCCEEDED"
 
 
-def test_a_config_written_by_an_earlier_funnel_is_replaced_an_edited_one_kept(
+def test_a_config_written_by_an_earlier_funnel_or_elsewhere_is_replaced_an_edited_one_kept(
     tmp_path: Path,
 ) -> None:
-    from orchestration.cli import DAGSTER_CONFIG, EARLIER_DAGSTER_CONFIGS
+    from orchestration.cli import EARLIER_DAGSTER_CONFIGS, dagster_config
 
-    earlier, edited = tmp_path / "earlier", tmp_path / "edited"
-    for home, text in ((earlier, EARLIER_DAGSTER_CONFIGS[0]), (edited, "telemetry: {}\n")):
+    earlier, moved, edited = tmp_path / "earlier", tmp_path / "moved", tmp_path / "edited"
+    for home, text in (
+        (earlier, EARLIER_DAGSTER_CONFIGS[0]),
+        (moved, dagster_config(tmp_path / "before the move")),
+        (edited, "telemetry: {}\n"),
+    ):
         home.mkdir()
         (home / "dagster.yaml").write_text(text)
         write_dagster_config(home)
-    assert (earlier / "dagster.yaml").read_text() == DAGSTER_CONFIG
+    assert (earlier / "dagster.yaml").read_text() == dagster_config(earlier)
+    assert (moved / "dagster.yaml").read_text() == dagster_config(moved)
+    assert str(moved / "history" / "runs") in dagster_config(moved)
     assert (edited / "dagster.yaml").read_text() == "telemetry: {}\n"
