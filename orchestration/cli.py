@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import errno
 import os
+import re
 import shutil
 import sys
 from collections.abc import Iterator
@@ -13,7 +14,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from orchestration.home_lock import EXIT_HOME_BUSY, Holder, HomeBusy, home_lock
-from orchestration.settings import PROJECT_DIR, FunnelPaths
+from orchestration.settings import PROJECT_DIR, FunnelPaths, export_duckdb_settings
 
 DAGSTER_CONFIG = """\
 # Written by `funnel`: runs of the funnel job write one DuckDB file, so one run at a time.
@@ -22,7 +23,25 @@ concurrency:
     max_concurrent_runs: 1
 telemetry:
   enabled: false
+# Dagster's SQLite event log, kept open instead of opened and synced for every event
+# (orchestration/defs/event_log.py), where Dagster keeps it.
+event_log_storage:
+  module: orchestration.defs.event_log
+  class: PooledSqliteEventLogStorage
+  config:
+    base_dir: "{event_log_dir}"
 """
+# What earlier versions of `funnel` wrote: replaced by DAGSTER_CONFIG, an edited file is kept.
+EARLIER_DAGSTER_CONFIGS = (
+    """\
+# Written by `funnel`: runs of the funnel job write one DuckDB file, so one run at a time.
+concurrency:
+  runs:
+    max_concurrent_runs: 1
+telemetry:
+  enabled: false
+""",
+)
 
 # `funnel` exits with this code when the disk holding FUNNEL_HOME is full (EX_IOERR).
 EXIT_DISK_FULL = 74
@@ -33,18 +52,44 @@ NEARLY_FULL_BYTES = 32 << 20
 
 
 def _use_home(home: str | None) -> FunnelPaths:
-    """Fix FUNNEL_HOME (absolute) for this process and the dbt and Dagster processes it starts."""
+    """Fix FUNNEL_HOME (absolute) and DuckDB's memory limit for this process and the dbt and
+    Dagster processes it starts."""
     paths = FunnelPaths(Path(home).resolve()) if home else FunnelPaths.from_env()
     os.environ["FUNNEL_HOME"] = str(paths.home)
+    try:
+        export_duckdb_settings()
+    except ValueError as error:
+        print(f"funnel: {error}", file=sys.stderr)
+        sys.exit(2)
     paths.home.mkdir(parents=True, exist_ok=True)
-    dagster_home = Path(os.environ.setdefault("DAGSTER_HOME", str(paths.home / "dagster")))
-    dagster_home.mkdir(parents=True, exist_ok=True)
-    config = dagster_home / "dagster.yaml"
-    if not config.exists():
-        config.write_text(DAGSTER_CONFIG)
+    write_dagster_config(Path(os.environ.setdefault("DAGSTER_HOME", str(paths.home / "dagster"))))
+    # dagster-dbt reads dbt's events on stdout and deletes each invocation's folder, log included:
+    # dbt writes no debug log file there.
+    os.environ.setdefault("DBT_LOG_LEVEL_FILE", "none")
     # dbt and dagster of this environment, even when it is not activated.
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
     return paths
+
+
+def dagster_config(dagster_home: Path) -> str:
+    return DAGSTER_CONFIG.format(event_log_dir=dagster_home.resolve() / "history" / "runs")
+
+
+def _written_by_funnel(text: str) -> bool:
+    """An earlier version's config, or this one for another folder (a FUNNEL_HOME moved)."""
+    any_folder = re.escape(DAGSTER_CONFIG).replace(re.escape("{event_log_dir}"), '[^"]*')
+    return text in EARLIER_DAGSTER_CONFIGS or re.fullmatch(any_folder, text) is not None
+
+
+def write_dagster_config(dagster_home: Path) -> None:
+    """The instance's dagster.yaml, unless the user wrote their own."""
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    config = dagster_home / "dagster.yaml"
+    wanted = dagster_config(dagster_home)
+    if not config.exists() or (
+        config.read_text() != wanted and _written_by_funnel(config.read_text())
+    ):
+        config.write_text(wanted)
 
 
 def _day(text: str) -> str:
@@ -214,6 +259,18 @@ def _writer(paths: FunnelPaths, args: argparse.Namespace) -> Iterator[bool]:
         yield False
 
 
+@contextmanager
+def _spill_folder(paths: FunnelPaths) -> Iterator[None]:
+    """FUNNEL_HOME/tmp, where DuckDB spills, empty when a run starts (a killed run leaves files)
+    and removed when it ends. Called with the home's lock held."""
+    shutil.rmtree(paths.tmp, ignore_errors=True)
+    paths.tmp.mkdir(parents=True)
+    try:
+        yield
+    finally:
+        shutil.rmtree(paths.tmp, ignore_errors=True)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from orchestration.summary import print_summary
 
@@ -238,9 +295,10 @@ def cmd_run(args: argparse.Namespace) -> int:
             )
             return 2
         print(f"Running the funnel job as of {as_of} on {paths.home}")
-        result = _execute(
-            paths, as_of, lang=args.lang, verbose=args.verbose, replace_later=args.publish
-        )
+        with _spill_folder(paths):
+            result = _execute(
+                paths, as_of, lang=args.lang, verbose=args.verbose, replace_later=args.publish
+            )
     if not result.success:
         return _failed(result, paths, args.command)
     print_summary(paths, as_of, args.lang)
@@ -254,7 +312,8 @@ def cmd_load(args: argparse.Namespace) -> int:
     with _writer(paths, args) as busy:
         if busy:
             return EXIT_HOME_BUSY
-        result = _execute(paths, datetime.now(UTC).date().isoformat(), raw_only=True)
+        with _spill_folder(paths):
+            result = _execute(paths, datetime.now(UTC).date().isoformat(), raw_only=True)
     if not result.success:
         return _failed(result, paths, args.command)
     print_load_status(paths, limit=20)

@@ -1,9 +1,11 @@
 """The dbt project as Dagster assets: models, seeds and their data tests (as asset checks)."""
 
 import json
+import os
 import shutil
 from collections.abc import Mapping
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, Config
@@ -11,6 +13,8 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from orchestration.dbt_project import dbt_project
 from orchestration.defs.raw_assets import raw_asset_key
+
+PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 
 
 class FunnelDbtTranslator(DagsterDbtTranslator):
@@ -43,6 +47,20 @@ def build_args(as_of: str | None) -> list[str]:
     return ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps({"as_of": as_of})]
 
 
+def keep_parse_state(invocation_target: Path, target: Path = dbt_project.target_path) -> None:
+    """Keep the build's parse state as target/partial_parse.msgpack, which dagster-dbt copies
+    into the next invocation: dbt then re-parses only what changed, when the project's vars
+    (the as-of day) and profile (FUNNEL_HOME) are the build's. Any other build parses in full,
+    as it would without it. Replaced atomically: another home's run may be reading it."""
+    state = invocation_target / PARTIAL_PARSE_FILE
+    if not state.exists():
+        return
+    target.mkdir(parents=True, exist_ok=True)
+    incoming = target / f".{PARTIAL_PARSE_FILE}.{os.getpid()}"
+    shutil.copyfile(state, incoming)
+    os.replace(incoming, target / PARTIAL_PARSE_FILE)
+
+
 def build_dbt_assets() -> AssetsDefinition:
     """The dbt assets of the parsed manifest (`prepare_manifest_if_needed` parses it first)."""
 
@@ -57,6 +75,7 @@ def build_dbt_assets() -> AssetsDefinition:
         invocation = dbt.cli(build_args(config.as_of), context=context)
         try:
             yield from invocation.stream()
+            keep_parse_state(invocation.target_path)
         finally:
             # Each invocation writes its own target/<id> folder; the run's events hold its results.
             shutil.rmtree(invocation.target_path, ignore_errors=True)

@@ -16,6 +16,7 @@ import duckdb
 
 from orchestration.contract import ColumnKind, Entity
 from orchestration.loading.sql import quote
+from orchestration.settings import FunnelPaths, duckdb_config
 
 RAW_SCHEMA = "raw"
 MANIFEST_TABLE = f"{RAW_SCHEMA}._load_manifest"
@@ -46,7 +47,7 @@ def utc_now() -> datetime:
 def connect(warehouse: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the working warehouse for writing; always closed, so no lock outlives the load."""
     warehouse.parent.mkdir(parents=True, exist_ok=True)
-    connection = duckdb.connect(str(warehouse))
+    connection = duckdb.connect(str(warehouse), config=duckdb_config(FunnelPaths(warehouse.parent)))
     try:
         connection.execute("set TimeZone = 'UTC'")
         yield connection

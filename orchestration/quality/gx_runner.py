@@ -16,6 +16,7 @@ from orchestration.quality.failing_rows import failing_rows_sql
 from orchestration.quality.outcomes import ExpectationOutcome, SuiteOutcome
 from orchestration.quality.parameters import expectation_parameters
 from orchestration.quality.suites import UNEXPECTED_ROWS_EXPECTATION, Suite, severity_of
+from orchestration.settings import FunnelPaths, duckdb_config
 
 DATASOURCE = "warehouse"
 DOCS_SITE = "funnel"
@@ -132,22 +133,30 @@ def _gx_context(gx_root: Path, docs_dir: Path) -> Any:
 
 
 def _datasource(context: Any, warehouse: Path) -> Any:
-    """The warehouse as a GX SQL datasource, read-only; kept in the GX project between runs.
+    """The warehouse as a GX SQL datasource, read-only, within DuckDB's memory limit; kept in the
+    GX project between runs.
 
     Every change to a datasource rewrites the project's YAML, which costs more than the queries
     on a small base: the datasource and its table assets are only added when missing.
     """
     connection_string = f"duckdb:///{warehouse}"
+    kwargs = {"connect_args": {"read_only": True, "config": _duckdb_config(warehouse)}}
     existing = context.data_sources.all().get(DATASOURCE)
-    if existing is not None and str(existing.connection_string) == connection_string:
+    if (
+        existing is not None
+        and str(existing.connection_string) == connection_string
+        and existing.kwargs == kwargs
+    ):
         return existing
     if existing is not None:
         context.data_sources.delete(DATASOURCE)
     return context.data_sources.add_sql(
-        name=DATASOURCE,
-        connection_string=connection_string,
-        kwargs={"connect_args": {"read_only": True}},
+        name=DATASOURCE, connection_string=connection_string, kwargs=kwargs
     )
+
+
+def _duckdb_config(warehouse: Path) -> dict[str, str]:
+    return duckdb_config(FunnelPaths(warehouse.parent))
 
 
 def _whole_table(datasource: Any, suite: Suite) -> Any:
@@ -238,8 +247,27 @@ def validate_suites(
     _add_samples(warehouse, outcomes)
     if build_docs:
         _prune_results(gx_root, docs_dir, [s.name for s in suites])
-        context.build_data_docs(site_names=[DOCS_SITE])
+        context.build_data_docs(
+            site_names=[DOCS_SITE], resource_identifiers=_this_run_pages(context, suites, run_id)
+        )
     return outcomes
+
+
+def _this_run_pages(context: Any, suites: Sequence[Suite], run_id: Any) -> list:
+    """The Data Docs pages of this run's suites and results. The pages of earlier runs are
+    already rendered: rendering every kept result again (up to KEEP_RESULTS_PER_SUITE per suite)
+    made each run slower than the one before. The index still lists them all."""
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
+    )
+
+    names = {suite.name for suite in suites}
+    results = [
+        key
+        for key in context.validation_results_store.list_keys()
+        if key.run_id == run_id and key.expectation_suite_identifier.name in names
+    ]
+    return [*(ExpectationSuiteIdentifier(name=name) for name in sorted(names)), *results]
 
 
 def _add_samples(warehouse: Path, outcomes: Sequence[SuiteOutcome]) -> None:
@@ -252,7 +280,8 @@ def _add_samples(warehouse: Path, outcomes: Sequence[SuiteOutcome]) -> None:
     ]
     if not wanted:
         return
-    with duckdb.connect(str(warehouse), read_only=True) as connection:
+    config = _duckdb_config(warehouse)
+    with duckdb.connect(str(warehouse), read_only=True, config=config) as connection:
         for outcome in wanted:
             rows = connection.execute(
                 f"select * from ({outcome.failing_rows_sql}) limit {SAMPLE_SIZE}"

@@ -41,6 +41,18 @@ def test_run_refuses_a_day_that_is_not_one(tmp_path: Path) -> None:
     assert "YYYY-MM-DD" in result.stderr
 
 
+def test_run_refuses_a_memory_limit_duckdb_would_not_understand(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [FUNNEL, "run", "--home", str(tmp_path)],
+        env={**os.environ, "FUNNEL_DUCKDB_MEMORY_LIMIT": "plenty"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 2
+    assert "FUNNEL_DUCKDB_MEMORY_LIMIT='plenty'" in result.stderr
+
+
 def test_generate_twice_with_one_seed_refuses_rather_than_double_loading(tmp_path: Path) -> None:
     first = _funnel("generate", "--contacts", "50", "--quiet", home=tmp_path)
     assert first.returncode == 0, first.stderr
@@ -138,3 +150,4 @@ def test_a_failed_run_ends_with_each_step_and_its_error_and_a_log_in_full(tmp_pa
     [log] = (home / "logs").glob("funnel-run-*.log")
     assert f"Every error in full: {log}" in tail
     assert "Traceback" in log.read_text() or "Stack Trace" in log.read_text()
+    assert not (home / "tmp").exists(), "DuckDB's spill folder outlived the run"

@@ -1,0 +1,35 @@
+"""The dbt resource of the pipeline: dagster-dbt's, minus what the funnel does not use."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+from orchestration.dbt_project import dbt_executable, dbt_resource
+
+
+def test_the_version_it_knows_is_the_version_dbt_reports() -> None:
+    reported = subprocess.run(
+        [dbt_executable(), "--version"], capture_output=True, text=True, check=True
+    ).stdout
+    assert str(dbt_resource()._cli_version) == re.search(r"(\d+\.\d+\.\d+)", reported).group(1)
+
+
+def test_it_loads_no_dbt_adapter_in_the_pipeline_process() -> None:
+    assert dbt_resource()._initialize_dbt_core_adapter(["build"]) is None
+
+
+def test_the_build_parse_state_is_kept_for_the_next_build(tmp_path: Path) -> None:
+    from orchestration.defs.dbt_assets import PARTIAL_PARSE_FILE, keep_parse_state
+
+    invocation, target = tmp_path / "target" / "funnel_dbt_assets-1", tmp_path / "target"
+    invocation.mkdir(parents=True)
+    keep_parse_state(invocation, target)  # a build that failed before parsing: nothing to keep
+    assert not (target / PARTIAL_PARSE_FILE).exists()
+    (invocation / PARTIAL_PARSE_FILE).write_bytes(b"state of the build")
+    keep_parse_state(invocation, target)
+    assert (target / PARTIAL_PARSE_FILE).read_bytes() == b"state of the build"
+    assert sorted(p.name for p in target.iterdir()) == sorted(
+        ["funnel_dbt_assets-1", PARTIAL_PARSE_FILE]
+    )
