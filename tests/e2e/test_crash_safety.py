@@ -23,8 +23,8 @@ import pytest
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 FUNNEL = str(Path(sys.executable).parent / "funnel")
-# How many kills; 20 by default, more for a longer soak (FUNNEL_CRASH_KILLS=100).
-KILLS = int(os.environ.get("FUNNEL_CRASH_KILLS", "20"))
+# How many kills; 14 by default, more for a longer soak (FUNNEL_CRASH_KILLS=100).
+KILLS = int(os.environ.get("FUNNEL_CRASH_KILLS", "14"))
 AS_OF = "2026-06-30"
 
 
