@@ -1514,106 +1514,50 @@ criteria as (
 
 ),
 
--- every attribute a criterion can use, as (subject, id, attribute, text or number)
+-- every attribute a criterion can use, as (subject, id, attribute, text or number); a missing
+-- value matches no criterion, so unpivot may drop it
+company_attributes as (
+
+    select
+        company_id,
+        period_number,
+        is_current,
+        industry,
+        country_code as country,
+        cast(employee_count as double) as employee_count,
+        cast(annual_revenue_eur as double) as annual_revenue_eur,
+        cast(open_jobs as double) as open_jobs,
+        cast(headcount_growth_pct as double) as headcount_growth_pct,
+        cast(months_since_last_funding as double) as months_since_last_funding
+
+    from companies
+
+),
+
 attributes as (
 
-        select
-            'company' as subject,
-            company_id as subject_id,
-            period_number,
-            is_current,
-            'industry' as attribute,
-            cast(industry as TEXT) as text_value,
-            cast(null as double) as number_value
-        from companies
-        union all
+    select
+        'company' as subject, company_id as subject_id, period_number, is_current,
+        attribute, text_value, cast(null as double) as number_value
+    from (unpivot company_attributes on industry, country into name attribute value text_value)
 
-        select
-            'company' as subject,
-            company_id as subject_id,
-            period_number,
-            is_current,
-            'country' as attribute,
-            cast(country_code as TEXT) as text_value,
-            cast(null as double) as number_value
-        from companies
-        union all
+    union all
 
-        select
-            'company' as subject,
-            company_id as subject_id,
-            period_number,
-            is_current,
-            'employee_count' as attribute,
-            cast(null as TEXT) as text_value,
-            cast(employee_count as double) as number_value
-        from companies
-        union all
+    select
+        'company', company_id, period_number, is_current,
+        attribute, cast(null as TEXT), number_value
+    from (
+        unpivot company_attributes
+        on employee_count, annual_revenue_eur, open_jobs, headcount_growth_pct, months_since_last_funding
+        into name attribute value number_value
+    )
 
-        select
-            'company' as subject,
-            company_id as subject_id,
-            period_number,
-            is_current,
-            'annual_revenue_eur' as attribute,
-            cast(null as TEXT) as text_value,
-            cast(annual_revenue_eur as double) as number_value
-        from companies
-        union all
+    union all
 
-        select
-            'company' as subject,
-            company_id as subject_id,
-            period_number,
-            is_current,
-            'open_jobs' as attribute,
-            cast(null as TEXT) as text_value,
-            cast(open_jobs as double) as number_value
-        from companies
-        union all
-
-        select
-            'company' as subject,
-            company_id as subject_id,
-            period_number,
-            is_current,
-            'headcount_growth_pct' as attribute,
-            cast(null as TEXT) as text_value,
-            cast(headcount_growth_pct as double) as number_value
-        from companies
-        union all
-
-        select
-            'company' as subject,
-            company_id as subject_id,
-            period_number,
-            is_current,
-            'months_since_last_funding' as attribute,
-            cast(null as TEXT) as text_value,
-            cast(months_since_last_funding as double) as number_value
-        from companies
-        union all
-
-        select
-            'contact' as subject,
-            contact_id as subject_id,
-            epoch_number as period_number,
-            valid_to_at is null as is_current,
-            'seniority' as attribute,
-            cast(seniority as TEXT) as text_value,
-            cast(null as double) as number_value
-        from contacts
-        union all
-
-        select
-            'contact' as subject,
-            contact_id as subject_id,
-            epoch_number as period_number,
-            valid_to_at is null as is_current,
-            'department' as attribute,
-            cast(department as TEXT) as text_value,
-            cast(null as double) as number_value
-        from contacts
+    select
+        'contact', contact_id, epoch_number, valid_to_at is null,
+        attribute, text_value, cast(null as double)
+    from (unpivot contacts on seniority, department into name attribute value text_value)
 
 ),
 
