@@ -133,6 +133,7 @@ def _execute(
     lang: str = "en",
     verbose: bool = False,
     replace_later: bool = False,
+    full_refresh: bool = False,
 ):
     """Materialise the funnel job in-process: the same definitions the UI and schedule use."""
     from dagster import AssetSelection, DagsterInstance
@@ -147,7 +148,7 @@ def _execute(
     with DagsterInstance.get() as instance:
         return job.execute_in_process(
             run_config={
-                **run_config_as_of(as_of, lang, replace_later),
+                **run_config_as_of(as_of, lang, replace_later, full_refresh),
                 "loggers": {"console": {"config": {"log_level": "DEBUG" if verbose else "INFO"}}},
             },
             instance=instance,
@@ -297,7 +298,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"Running the funnel job as of {as_of} on {paths.home}")
         with _spill_folder(paths):
             result = _execute(
-                paths, as_of, lang=args.lang, verbose=args.verbose, replace_later=args.publish
+                paths,
+                as_of,
+                lang=args.lang,
+                verbose=args.verbose,
+                replace_later=args.publish,
+                full_refresh=args.full_refresh,
             )
     if not result.success:
         return _failed(result, paths, args.command)
@@ -451,6 +457,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="publish even when serving.duckdb holds a later as-of day (by default a run as of"
         " a past day leaves the publication and funnel-report.html alone and writes a dated"
         " report)",
+    )
+    run.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild every incremental model from scratch (a run does it by itself when the"
+        " project changed or a delivery was forgotten since the last build)",
     )
     run.set_defaults(func=cmd_run)
 

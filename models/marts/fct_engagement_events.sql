@@ -5,9 +5,11 @@
 -- fct_contact_score_components read it rather than a copy.
 with
 
+-- the attributed events run past the as-of day (they do not depend on it); this ends with it
 events as (
 
     select * from {{ ref('int_engagement_events_attributed') }}
+    where occurred_at < {{ as_of_at() }}
 
 ),
 

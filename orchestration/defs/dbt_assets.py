@@ -11,8 +11,11 @@ from typing import Any
 from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, Config
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
+from orchestration.dbt_builds import full_refresh_reason, project_fingerprint, record_build
 from orchestration.dbt_project import dbt_project
 from orchestration.defs.raw_assets import raw_asset_key
+from orchestration.defs.resources import FunnelHomeResource
+from orchestration.loading.tables import utc_now
 
 PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 
@@ -38,13 +41,18 @@ class DbtBuildConfig(Config):
     as_of: str | None = None
     """The day scores and stages are computed as of (YYYY-MM-DD); default today (UTC)."""
 
+    full_refresh: bool = False
+    """Rebuild every incremental model from scratch. The build decides it by itself when an
+    incremental build could not see a change (orchestration/dbt_builds.py)."""
 
-def build_args(as_of: str | None) -> list[str]:
+
+def build_args(as_of: str | None, full_refresh: bool = False) -> list[str]:
     """The `dbt build` arguments for a run as of the given day."""
     if as_of is not None:
         date.fromisoformat(as_of)  # a clear error now rather than a SQL one later
     # Unit tests check the SQL logic on made-up rows: `make test` runs them, not every run.
-    return ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps({"as_of": as_of})]
+    args = ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps({"as_of": as_of})]
+    return [*args, "--full-refresh"] if full_refresh else args
 
 
 def keep_parse_state(invocation_target: Path, target: Path = dbt_project.target_path) -> None:
@@ -70,12 +78,22 @@ def build_dbt_assets() -> AssetsDefinition:
         dagster_dbt_translator=FunnelDbtTranslator(),
     )
     def funnel_dbt_assets(
-        context: AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig
+        context: AssetExecutionContext,
+        dbt: DbtCliResource,
+        config: DbtBuildConfig,
+        funnel_home: FunnelHomeResource,
     ):
-        invocation = dbt.cli(build_args(config.as_of), context=context)
+        warehouse = funnel_home.paths.warehouse
+        fingerprint = project_fingerprint()
+        reason = "asked for" if config.full_refresh else full_refresh_reason(warehouse, fingerprint)
+        if reason:
+            context.log.info(f"dbt rebuilds every incremental model in full: {reason}.")
+        started_at = utc_now()
+        invocation = dbt.cli(build_args(config.as_of, reason is not None), context=context)
         try:
             yield from invocation.stream()
             keep_parse_state(invocation.target_path)
+            record_build(warehouse, started_at, config.as_of, fingerprint, reason)
         finally:
             # Each invocation writes its own target/<id> folder; the run's events hold its results.
             shutil.rmtree(invocation.target_path, ignore_errors=True)

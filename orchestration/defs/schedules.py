@@ -38,15 +38,17 @@ funnel_job = define_asset_job(
 )
 
 
-def run_config_as_of(as_of: str | None, lang: str = "en", replace_later: bool = False) -> dict:
+def run_config_as_of(
+    as_of: str | None, lang: str = "en", replace_later: bool = False, full_refresh: bool = False
+) -> dict:
     """The run configuration that computes scores and stages as of a day (None: today).
 
     `lang` is the leadership report's language (en, fr); `replace_later` publishes even over a
-    publication as of a later day.
+    publication as of a later day; `full_refresh` rebuilds every incremental model.
     """
     return {
         "ops": {
-            DBT_OP_NAME: {"config": {"as_of": as_of}},
+            DBT_OP_NAME: {"config": {"as_of": as_of, "full_refresh": full_refresh}},
             PUBLISH_OP_NAME: {"config": {"replace_later_publication": replace_later}},
             REPORT_OP_NAME: {"config": {"lang": lang}},
         }

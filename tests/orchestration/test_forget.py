@@ -105,3 +105,33 @@ def test_the_load_after_a_forget_takes_the_drop_as_the_new_volume_baseline(
     assert forgot.returncode == 0, forgot.stderr
     after = _funnel(home, "load")
     assert after.returncode == 0, after.stderr[-3000:]
+
+
+@pytest.mark.slow
+def test_the_run_after_a_forget_rebuilds_the_incremental_models_without_the_delivery(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """The models are incremental (they append new events and rebuild changed contacts): a
+    forgotten delivery is a change they cannot see, so the next run rebuilds them in full."""
+    home = tmp_path_factory.mktemp("forget-run") / "home"
+    generate = ("generate", "--contacts", "40", "--seed", "7", "--end-date", "2026-06-30")
+    assert _funnel(home, *generate, "--quiet").returncode == 0
+    first = _funnel(home, "run", "--as-of", "2026-06-30")
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+    events = "select count(*) from marts.fct_engagement_events"
+    assert _count(home, events) > 0
+    [events_file] = sorted((home / "landing" / "engagement_events").iterdir())
+    events_file.rename(home / events_file.name)
+    assert _funnel(home, "forget", "--yes", str(events_file)).returncode == 0
+
+    second = _funnel(home, "run", "--as-of", "2026-06-30")
+    assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
+    assert _count(home, events) == 0
+    assert _count(home, "select count(*) from intermediate.int_engagement_events_attributed") == 0
+    reasons = "select full_refresh_reason from main.dbt_builds order by started_at"
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as connection:
+        recorded = [row[0] for row in connection.execute(reasons).fetchall()]
+    assert recorded == [
+        "no earlier build is recorded in the warehouse",
+        "a delivery was forgotten since the last build",
+    ]

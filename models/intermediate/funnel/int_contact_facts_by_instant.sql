@@ -1,3 +1,15 @@
+{{
+    config(
+        materialized=by_contact_materialization(),
+        incremental_strategy='replace_contacts',
+        meta={'materialized_because': (
+            'incremental by contact: a run recomputes only the contacts whose inputs changed'
+            ' (macros/incremental.sql)'
+        )},
+    )
+}}
+-- depends_on: {{ ref('int_contact_changes') }}
+
 -- Every dated fact about a contact, one row per contact and instant: its identification,
 -- engagement (interest, the score after the instant, the score decaying below the recycle
 -- threshold between two instants, unsubscribing, hard bounces), sales activities (qualifying,
@@ -9,6 +21,9 @@
 -- tracked before the CRM record was made - is applied at that instant: the interest shown, and
 -- the engagement score of the last earlier instant decayed to it; earlier sales facts count at
 -- it too. So a record created after a day never changes that day.
+--
+-- Incremental by contact (macros/incremental.sql): a run gathers again only the facts of the
+-- contacts whose inputs changed.
 {%- set half_life = var('engagement_half_life_days') %}
 {%- set fact_booleans = [
     'is_identification', 'is_fit_change', 'has_interest_signal', 'has_high_intent', 'is_qualified_lead_score',
@@ -25,25 +40,28 @@ contacts as (
         first_known_at as identified_at
 
     from {{ ref('int_contacts_deduplicated') }}
+    where {{ is_contact_to_rebuild('contact_id') }}
 
 ),
 
 engagement as (
 
     select * from {{ ref('int_engagement_instants_scored') }}
+    where {{ is_contact_to_rebuild('contact_id') }}
 
 ),
 
 activities as (
 
     select * from {{ ref('int_sales_activities_attributed') }}
+    where {{ is_contact_to_rebuild('contact_id') }}
 
 ),
 
 opportunities as (
 
     select * from {{ ref('int_opportunities_attributed') }}
-    where contact_id is not null
+    where contact_id is not null and {{ is_contact_to_rebuild('contact_id') }}
 
 ),
 
@@ -57,6 +75,7 @@ fit as (
         valid_to_at
 
     from {{ ref('int_contacts_fit_scored') }}
+    where {{ is_contact_to_rebuild('contact_id') }}
 
 ),
 
@@ -154,7 +173,6 @@ identifications as (
     from contacts
     left join score_at_identification
         on contacts.contact_id = score_at_identification.contact_id
-    where contacts.identified_at < {{ as_of_at() }}
 
 ),
 
@@ -274,9 +292,7 @@ facts as (
     from fit
     inner join contacts
         on fit.contact_id = contacts.contact_id
-    where
-        fit.valid_from_at > contacts.identified_at
-        and fit.valid_from_at < {{ as_of_at() }}
+    where fit.valid_from_at > contacts.identified_at
 
 ),
 
@@ -332,7 +348,8 @@ final as (
         fit.is_icp,
 
         -- timestamps
-        instants.occurred_at
+        instants.occurred_at,
+        {{ build_started_at() }} as built_at
 
     from instants
     inner join fit

@@ -10,9 +10,11 @@
 -- Each entry records the state it left and when the contact left it (the next entry).
 with
 
+-- the fold holds every fact the base has; the timeline ends with the as-of day
 folded as (
 
     select * from {{ ref('int_contact_states_folded') }}
+    where occurred_at < {{ as_of_at() }}
 
 ),
 

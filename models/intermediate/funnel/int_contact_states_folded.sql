@@ -1,3 +1,15 @@
+{{
+    config(
+        materialized=by_contact_materialization(),
+        incremental_strategy='replace_contacts',
+        meta={'materialized_because': (
+            'incremental by contact: a run recomputes only the contacts whose inputs changed'
+            ' (macros/incremental.sql)'
+        )},
+    )
+}}
+-- depends_on: {{ ref('int_contact_changes') }}
+
 -- Each contact's life as a state machine: one row per contact and instant (from
 -- int_contact_facts_by_instant), with the state the contact is in right after the instant and
 -- the highest funnel stage reached so far. The facts are folded with running windows over the
@@ -7,6 +19,8 @@
 -- of millions of rows at scale), so the rules are written as four passes: "since the last
 -- disqualification" or "since the last setback" is a comparison of running latest timestamps,
 -- not a window partitioned by a running count, which would sort all the rows again.
+-- Incremental by contact (macros/incremental.sql): a run folds again only the contacts whose
+-- inputs changed.
 --
 -- The rules (states in the `funnel_states` seed):
 -- - Marketing, until sales takes over: an identified contact is a `prospect` when it is in the
@@ -30,6 +44,7 @@ with
 facts as (
 
     select * from {{ ref('int_contact_facts_by_instant') }}
+    where {{ is_contact_to_rebuild('contact_id') }}
 
 ),
 
@@ -251,7 +266,8 @@ final as (
         has_hard_bounced,
 
         -- timestamps
-        occurred_at
+        occurred_at,
+        {{ build_started_at() }} as built_at
 
     from highest_levels
 

@@ -10,9 +10,11 @@ timeline as (
 
 ),
 
+-- the fold holds every fact the base has; what is read here ends with the as-of day
 folded as (
 
     select * from {{ ref('int_contact_states_folded') }}
+    where occurred_at < {{ as_of_at() }}
 
 ),
 

@@ -1,10 +1,31 @@
+{{
+    config(
+        materialized=by_contact_materialization(),
+        incremental_strategy='replace_contacts',
+        meta={'materialized_because': (
+            'incremental by contact: a run recomputes only the contacts whose inputs changed'
+            ' (macros/incremental.sql)'
+        )},
+    )
+}}
+-- depends_on: {{ ref('int_contact_changes') }}
+
 -- One row per accepted engagement event: an event dated from the date floor (var
--- `earliest_plausible_date`) up to the as-of day whose contact is known (by
+-- `earliest_plausible_date`) on whose contact is known (by
 -- source contact id, re-pointed to the surviving contact; else, when the event has no contact id
 -- or one that names no contact record, by email: the contact's email of the as-of day or one it
 -- had before, `int_contact_emails_mapped`), with the points its type earns (seed
 -- `engagement_event_points`; an unknown type earns none). Events beyond a type's `max_per_period`
 -- in one period (var `engagement_cap_period`) earn none either.
+--
+-- Events dated after the as-of day are kept: the funnel chain (this model to
+-- int_contact_states_folded) reads the as-of day only through the contacts it maps events to,
+-- so a later day changes only the contacts whose mapping or facts changed, and a contact's rows
+-- up to a day never depend on what came after it (every rule runs forward in time). Its readers
+-- end with the as-of day.
+--
+-- Incremental by contact (macros/incremental.sql): a run attributes again only the events that
+-- name a key (contact id, email) of a contact whose inputs changed, and keeps those reaching one.
 with
 
 events as (
@@ -33,6 +54,40 @@ contact_emails as (
 
 ),
 
+{% if is_incremental() %}
+
+contacts_to_rebuild as (
+
+    select contact_id from {{ contacts_to_rebuild() }}
+
+),
+
+{% endif %}
+
+-- an event can reach a contact only by one of its keys
+events_to_attribute as (
+
+    select events.*
+
+    from events
+    {% if is_incremental() -%}
+        where
+            events.contact_id in (
+                select contact_ids.source_contact_id
+                from contact_ids
+                inner join contacts_to_rebuild
+                    on contact_ids.contact_id = contacts_to_rebuild.contact_id
+            )
+            or events.email in (
+                select contact_emails.email
+                from contact_emails
+                inner join contacts_to_rebuild
+                    on contact_emails.contact_id = contacts_to_rebuild.contact_id
+            )
+    {%- endif %}
+
+),
+
 event_points as (
 
     select * from {{ ref('engagement_event_points') }}
@@ -48,12 +103,12 @@ events_attributed as (
         events.is_known_event_type,
         events.occurred_at
 
-    from events
+    from events_to_attribute as events
     left join contact_ids as by_id
         on events.contact_id = by_id.source_contact_id
     left join contact_emails as by_email
         on events.email = by_email.email
-    where not {{ outside_plausible_dates('events.occurred_at') }}
+    where not {{ outside_plausible_dates('events.occurred_at', up_to_as_of=false) }}
 
 ),
 
@@ -76,7 +131,9 @@ events_ranked_in_period as (
     from events_attributed
     left join event_points
         on events_attributed.event_type = event_points.event_type
-    where events_attributed.contact_id is not null
+    where
+        events_attributed.contact_id is not null
+        and {{ is_contact_to_rebuild('events_attributed.contact_id') }}
 
 ),
 
@@ -104,7 +161,8 @@ final as (
         max_per_period is not null and rank_in_period > max_per_period as is_capped,
 
         -- timestamps
-        occurred_at
+        occurred_at,
+        {{ build_started_at() }} as built_at
 
     from events_ranked_in_period
 

@@ -1,3 +1,15 @@
+{{
+    config(
+        materialized=by_contact_materialization(),
+        incremental_strategy='replace_contacts',
+        meta={'materialized_because': (
+            'incremental by contact: a run recomputes only the contacts whose inputs changed'
+            ' (macros/incremental.sql)'
+        )},
+    )
+}}
+-- depends_on: {{ ref('int_contact_changes') }}
+
 -- One row per contact and instant at which it had accepted engagement events, with its engagement
 -- score right after the whole instant. Events at one instant are applied together, so the score
 -- never depends on how their ids sort.
@@ -13,8 +25,11 @@
 -- (59.99999999999999 for 60) cannot flip a stage.
 --
 -- `decayed_below_recycle_at` is when the score, left alone after this instant, decays below
--- `recycle_score`: t + h * log2(score / threshold), when that comes before the next instant and
--- by the as-of day.
+-- `recycle_score`: t + h * log2(score / threshold), when that comes before the next instant
+-- (possibly after the as-of day: readers end with it).
+--
+-- Incremental by contact (macros/incremental.sql): a run scores again only the contacts whose
+-- inputs changed.
 {%- set half_life = var('engagement_half_life_days') %}
 
 with
@@ -30,6 +45,7 @@ events as (
         occurred_at
 
     from {{ ref('int_engagement_events_attributed') }}
+    where {{ is_contact_to_rebuild('contact_id') }}
 
 ),
 
@@ -185,10 +201,9 @@ final as (
         -- timestamps
         occurred_at,
         next_instant_at,
+        {{ build_started_at() }} as built_at,
         case
-            when
-                decays_below_recycle_at < {{ as_of_at() }}
-                and (next_instant_at is null or decays_below_recycle_at < next_instant_at)
+            when next_instant_at is null or decays_below_recycle_at < next_instant_at
                 then decays_below_recycle_at
         end as decayed_below_recycle_at
 

@@ -1,9 +1,11 @@
 {{
     config(
-        materialized='table',
+        materialized='incremental',
+        incremental_strategy='append',
         meta={'materialized_because': (
             'tens of millions of events: as a view, its dedup would run again for every'
-            ' reader (intermediate models, dbt tests, quality suites)'
+            ' reader (intermediate models, dbt tests, quality suites); incremental, because'
+            ' raw events are only ever appended'
         )},
     )
 }}
@@ -13,11 +15,18 @@
 -- (columns like event_type hold a few dozen values over tens of millions of rows). Then only
 -- the event ids seen more than once are ranked: a hash aggregate finds them, where ranking every
 -- event would sort them all.
+--
+-- Incremental: a run appends the events loaded since the latest it holds, less those whose id
+-- it already holds. A forgotten delivery or a new vocabulary needs a full refresh, which
+-- `funnel run` decides by itself (orchestration/dbt_builds.py).
 with
 
 source as (
 
     select * from {{ source('landing', 'engagement_events') }}
+    {% if is_incremental() -%}
+        where _loaded_at > (select coalesce(max(loaded_at), {{ earliest_timestamp() }}) from {{ this }})
+    {%- endif %}
 
 ),
 
@@ -50,7 +59,6 @@ renamed as (
         source_event._loaded_at as loaded_at,
 
         -- where the row was loaded from, to keep an event's first load
-        source_event.event_id as delivered_event_id,
         source_event._file_path as file_path,
         source_event._line_number as line_number
 
@@ -65,9 +73,9 @@ renamed as (
 -- the same event can arrive in two exports: the first load of an event id is kept
 repeated_event_ids as (
 
-    select delivered_event_id
+    select event_id
     from renamed
-    group by delivered_event_id
+    group by event_id
     having count(*) > 1
 
 ),
@@ -75,24 +83,24 @@ repeated_event_ids as (
 repeated_loads_ranked as (
 
     select
-        renamed.delivered_event_id,
+        renamed.event_id,
         renamed.file_path,
         renamed.line_number,
         row_number() over (
-            partition by renamed.delivered_event_id
+            partition by renamed.event_id
             order by renamed.loaded_at, renamed.file_path, renamed.line_number
         ) as load_rank
 
     from renamed
     inner join repeated_event_ids
-        on renamed.delivered_event_id = repeated_event_ids.delivered_event_id
+        on renamed.event_id = repeated_event_ids.event_id
 
 ),
 
 later_loads as (
 
     select
-        delivered_event_id,
+        event_id,
         file_path,
         line_number
 
@@ -119,10 +127,19 @@ final as (
     from renamed
     left join later_loads
         on
-            renamed.delivered_event_id = later_loads.delivered_event_id
+            renamed.event_id = later_loads.event_id
             and renamed.file_path = later_loads.file_path
             and renamed.line_number = later_loads.line_number
-    where later_loads.delivered_event_id is null
+    {% if is_incremental() -%}
+        -- an event this table already holds came in an earlier load
+        left join {{ this }} as loaded_before
+            on renamed.event_id = loaded_before.event_id
+    {%- endif %}
+    where
+        later_loads.event_id is null
+    {% if is_incremental() -%}
+            and loaded_before.event_id is null
+        {%- endif %}
 
 )
 
