@@ -10,7 +10,11 @@ from packaging.version import Version
 
 from orchestration.settings import PROJECT_DIR
 
-dbt_project = DbtProject(project_dir=PROJECT_DIR, profiles_dir=PROJECT_DIR)
+# The target folder as an absolute path: where the manifest and the kept parse state are, whatever
+# the directory `funnel` is started from.
+dbt_project = DbtProject(
+    project_dir=PROJECT_DIR, profiles_dir=PROJECT_DIR, target_path=PROJECT_DIR / "target"
+)
 BESIDE_PYTHON = Path(sys.executable).parent / "dbt"
 
 
@@ -38,13 +42,23 @@ class FunnelDbtCliResource(DbtCliResource):
         return None
 
 
+# The pipeline's dbt commands write no JSON artifacts (manifest.json twice, run_results.json) in
+# their invocation folder, which is removed after the build: the run's results come back as its
+# events. The parse state (partial_parse.msgpack) is written all the same.
+BUILD_FLAGS = ["--no-write-json"]
+
+
 def dbt_resource() -> DbtCliResource:
-    return FunnelDbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable())
+    """The dbt resource of the pipeline's build."""
+    return FunnelDbtCliResource(
+        project_dir=dbt_project, dbt_executable=dbt_executable(), global_config_flags=BUILD_FLAGS
+    )
 
 
 def prepare_manifest() -> None:
     """Parse the dbt project into target/manifest.json, so the assets match the SQL on disk."""
-    dbt_resource().cli(["parse", "--quiet"], target_path=dbt_project.target_path).wait()
+    parser = FunnelDbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable())
+    parser.cli(["parse", "--quiet"], target_path=dbt_project.target_path).wait()
 
 
 # What the manifest is parsed from: a change to any of these makes it stale.

@@ -23,6 +23,7 @@ from orchestration.defs.raw_assets import raw_asset_key, raw_assets
 from orchestration.defs.reporting import leadership_report
 from orchestration.defs.resources import FunnelHomeResource
 from orchestration.defs.schedules import daily_funnel_schedule, funnel_job, landing_files_sensor
+from orchestration.gc_tuning import tune_for_a_run
 from orchestration.settings import FunnelPaths
 
 
@@ -33,6 +34,7 @@ def known_assets(dbt_asset_keys: Iterable[dg.AssetKey]) -> list[dg.AssetKey]:
 
 @dg.definitions
 def defs() -> dg.Definitions:
+    tune_for_a_run()
     prepare_manifest_if_needed()
     funnel_dbt_assets = build_dbt_assets()
     published = build_published_asset(public_table_keys(funnel_dbt_assets.keys))

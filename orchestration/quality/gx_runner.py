@@ -3,7 +3,9 @@ connection closed before it returns), stores the results in a GX project and ren
 Docs."""
 
 import enum
+import importlib.util
 import shutil
+import sys
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
@@ -25,12 +27,49 @@ SAMPLE_SIZE = 5
 KEEP_RESULTS_PER_SUITE = 30
 
 
+# Modules great-expectations imports when it is imported, for expectations the suites do not use
+# (distribution tests, KL divergence): loaded on first use instead. scipy.stats alone was about a
+# third of great-expectations' import, paid by every run before its raw checks.
+DEFERRED_IMPORTS = ("scipy.stats",)
+
+
+def _defer_unused_imports() -> None:
+    """Register DEFERRED_IMPORTS as lazy modules, before great-expectations is first imported:
+    the module is executed when one of its attributes is first read, so an expectation that
+    needs it still gets it whole."""
+    if "great_expectations" in sys.modules:
+        return
+    for name in DEFERRED_IMPORTS:
+        if name in sys.modules:
+            continue
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.loader is None:
+            continue
+        spec.loader = importlib.util.LazyLoader(spec.loader)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+        # `from scipy import stats` reads the attribute of the package: set it, or scipy's own
+        # lazy `__getattr__` imports the module again, which loads it.
+        parent, _, child = name.rpartition(".")
+        setattr(sys.modules[parent], child, module)
+
+
+def import_great_expectations() -> Any:
+    """great_expectations, without the imports its unused expectations need (DEFERRED_IMPORTS)."""
+    _defer_unused_imports()
+    import great_expectations
+
+    return great_expectations
+
+
 class _DuckDBDialect(enum.StrEnum):
     DUCKDB = "duckdb"
 
 
 def _persist_duckdb_connections() -> None:
     """GX reads after duckdb-engine's connection went back to the pool unless it persists it."""
+    import_great_expectations()
     from great_expectations.execution_engine import sqlalchemy_execution_engine as engine
 
     if _DuckDBDialect.DUCKDB not in engine._PERSISTED_CONNECTION_DIALECTS:
@@ -109,7 +148,7 @@ def _close_gx(context: Any) -> None:
 
 
 def _gx_context(gx_root: Path, docs_dir: Path) -> Any:
-    import great_expectations as gx
+    gx = import_great_expectations()
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     context = gx.get_context(mode="file", project_root_dir=str(gx_root))
@@ -188,7 +227,7 @@ def validate_suites(
     build_docs: bool = True,
 ) -> list[SuiteOutcome]:
     """Run the suites on the warehouse (read-only, SQL pushdown) and build the Data Docs."""
-    import great_expectations as gx
+    gx = import_great_expectations()
     from great_expectations.core.run_identifier import RunIdentifier
 
     _persist_duckdb_connections()

@@ -33,3 +33,21 @@ def test_the_build_parse_state_is_kept_for_the_next_build(tmp_path: Path) -> Non
     assert sorted(p.name for p in target.iterdir()) == sorted(
         ["funnel_dbt_assets-1", PARTIAL_PARSE_FILE]
     )
+
+
+def test_the_target_folder_is_the_project_s_whatever_the_working_directory() -> None:
+    from orchestration.dbt_project import dbt_project
+    from orchestration.defs.dbt_assets import keep_parse_state
+    from orchestration.settings import PROJECT_DIR
+
+    assert dbt_project.target_path == PROJECT_DIR / "target"
+    assert dbt_project.manifest_path == PROJECT_DIR / "target" / "manifest.json"
+    # where the build's parse state is kept, and where dagster-dbt looks for it (relative to the
+    # project, as DBT_TARGET_PATH is not set in the pipeline's process)
+    assert keep_parse_state.__defaults__ == (PROJECT_DIR / "target",)
+
+
+def test_the_build_writes_no_json_artifacts_but_the_parse_writes_the_manifest() -> None:
+    from orchestration.dbt_project import BUILD_FLAGS
+
+    assert dbt_resource().global_config_flags == BUILD_FLAGS == ["--no-write-json"]
