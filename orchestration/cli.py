@@ -273,6 +273,9 @@ def _spill_folder(paths: FunnelPaths) -> Iterator[None]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from orchestration.gc_tuning import tune_for_a_run
+
+    tune_for_a_run()  # before the imports below: they create most of the run's long-lived objects
     from orchestration.summary import print_summary
 
     paths = _use_home(args.home)
