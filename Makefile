@@ -52,12 +52,17 @@ test-setup:
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; \
 	fi
 
+# Two processes, each running whole test files (`--dist loadfile`): a file's module fixtures (a
+# pipeline run, a dbt build) are made once. `PYTEST_WORKERS=0` runs in this process.
+PYTEST_WORKERS ?= 2
+PYTEST_PARALLEL = $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadfile)
+
 test: lint test-setup
-	$(BIN)/pytest --durations=15
+	$(BIN)/pytest $(PYTEST_PARALLEL) --durations=15
 
 # The fast lane for changing code: no pipeline run, no repeated dbt builds (a few minutes).
 test-fast: setup test-setup
-	$(BIN)/pytest -m "not e2e and not slow" --durations=10
+	$(BIN)/pytest $(PYTEST_PARALLEL) -m "not e2e and not slow" --durations=10
 
 benchmark: setup
 	$(BIN)/python benchmarks/generate.py
