@@ -115,6 +115,16 @@ def test_build_args_pass_as_of_to_dbt(as_of, expected) -> None:
     assert json.loads(args[args.index("--vars") + 1]) == expected
 
 
+def test_build_args_rebuild_every_incremental_model_only_when_asked() -> None:
+    from orchestration.defs.dbt_assets import build_args
+    from orchestration.defs.schedules import DBT_OP_NAME, run_config_as_of
+
+    assert "--full-refresh" not in build_args("2025-06-30")
+    assert build_args("2025-06-30", full_refresh=True)[-1] == "--full-refresh"
+    config = run_config_as_of("2025-06-30", full_refresh=True)["ops"][DBT_OP_NAME]["config"]
+    assert config == {"as_of": "2025-06-30", "full_refresh": True}
+
+
 def test_build_args_refuse_a_day_that_is_not_one() -> None:
     from orchestration.defs.dbt_assets import build_args
 
