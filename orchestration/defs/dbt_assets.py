@@ -85,7 +85,11 @@ def build_dbt_assets() -> AssetsDefinition:
     ):
         warehouse = funnel_home.paths.warehouse
         fingerprint = project_fingerprint()
-        reason = "asked for" if config.full_refresh else full_refresh_reason(warehouse, fingerprint)
+        reason = (
+            "asked for by the run (--full-refresh)"
+            if config.full_refresh
+            else full_refresh_reason(warehouse, fingerprint)
+        )
         if reason:
             context.log.info(f"dbt rebuilds every incremental model in full: {reason}.")
         started_at = utc_now()
