@@ -19,9 +19,7 @@ import hashlib
 from datetime import datetime
 from pathlib import Path
 
-import duckdb
-
-from orchestration.loading.tables import FORGOTTEN_TABLE, connect
+from orchestration.loading.tables import FORGOTTEN_TABLE, connect, table_exists
 from orchestration.settings import PROJECT_DIR
 
 BUILDS_TABLE = "main.dbt_builds"
@@ -47,7 +45,7 @@ def full_refresh_reason(warehouse: Path, fingerprint: str) -> str | None:
     if not warehouse.exists():
         return "a new warehouse"
     with connect(warehouse) as connection:
-        if not _table_exists(connection, BUILDS_TABLE):
+        if not table_exists(connection, BUILDS_TABLE):
             return "no earlier build is recorded in the warehouse"
         last = connection.execute(
             f"select started_at, project_fingerprint from {BUILDS_TABLE}"
@@ -58,7 +56,7 @@ def full_refresh_reason(warehouse: Path, fingerprint: str) -> str | None:
         started_at, built_fingerprint = last
         if built_fingerprint != fingerprint:
             return "the dbt project (models, macros, seeds or vars) changed since the last build"
-        if _table_exists(connection, FORGOTTEN_TABLE):
+        if table_exists(connection, FORGOTTEN_TABLE):
             [forgotten_at] = connection.execute(
                 f"select max(forgotten_at) from {FORGOTTEN_TABLE}"
             ).fetchone()
@@ -90,13 +88,3 @@ def record_build(
             f"insert into {BUILDS_TABLE} values (?, ?, ?, ?)",
             [started_at.replace(tzinfo=None), as_of, fingerprint, full_refresh_reason],
         )
-
-
-def _table_exists(connection: duckdb.DuckDBPyConnection, qualified_name: str) -> bool:
-    schema, name = qualified_name.split(".")
-    return bool(
-        connection.execute(
-            "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?",
-            [schema, name],
-        ).fetchone()[0]
-    )
