@@ -1,11 +1,18 @@
 {#
-    The day the funnel is computed as of: the `as_of` var (YYYY-MM-DD), else today (UTC).
-    Scores are read at the end of that day: `as_of_at()` is the first instant after it, and
-    everything dated at or after it is ignored.
+    The day the funnel is computed as of (YYYY-MM-DD): the `as_of` var when given (the unit
+    tests and `dbt build --vars` give it), else the environment variable `FUNNEL_AS_OF` (what
+    `funnel run` sets), else today (UTC). Scores are read at the end of that day: `as_of_at()`
+    is the first instant after it, and everything dated at or after it is ignored.
+
+    The environment variable is read only when the SQL is compiled (`execute`), never while the
+    project is parsed: the day changes every run, and dbt parses again every file that reads an
+    environment variable, or the whole project when a `--vars` value changes. Passed this way,
+    a new day leaves dbt's parse of the project valid (about 3 s a run).
 #}
 {% macro as_of_date() -%}
-    {%- if var('as_of', none) -%}
-        cast('{{ var("as_of") }}' as date)
+    {%- set day = var('as_of', none) or (env_var('FUNNEL_AS_OF', '') if execute else '') -%}
+    {%- if day -%}
+        cast('{{ day }}' as date)
     {%- else -%}
         current_date
     {%- endif -%}

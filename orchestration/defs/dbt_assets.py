@@ -1,9 +1,9 @@
 """The dbt project as Dagster assets: models, seeds and their data tests (as asset checks)."""
 
-import json
 import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,8 @@ from orchestration.defs.resources import FunnelHomeResource
 from orchestration.loading.tables import utc_now
 
 PARTIAL_PARSE_FILE = "partial_parse.msgpack"
+# The day the models are computed as of (macros/as_of.sql).
+AS_OF_VARIABLE = "FUNNEL_AS_OF"
 
 
 class FunnelDbtTranslator(DagsterDbtTranslator):
@@ -46,19 +48,35 @@ class DbtBuildConfig(Config):
     incremental build could not see a change (orchestration/dbt_builds.py)."""
 
 
-def build_args(as_of: str | None, full_refresh: bool = False) -> list[str]:
-    """The `dbt build` arguments for a run as of the given day."""
+def build_args(full_refresh: bool = False) -> list[str]:
+    """The `dbt build` arguments of a run."""
+    # Unit tests check the SQL logic on made-up rows: `make test` runs them, not every run.
+    args = ["build", "--exclude-resource-type", "unit_test"]
+    return [*args, "--full-refresh"] if full_refresh else args
+
+
+@contextmanager
+def as_of_environment(as_of: str | None) -> Iterator[None]:
+    """`FUNNEL_AS_OF` set to the day (empty: today) while the dbt process is started, restored
+    after: the models read it (macros/as_of.sql), and a day passed this way, unlike a `--vars`
+    value, leaves dbt's parse of the project valid. The process inherits it when started."""
     if as_of is not None:
         date.fromisoformat(as_of)  # a clear error now rather than a SQL one later
-    # Unit tests check the SQL logic on made-up rows: `make test` runs them, not every run.
-    args = ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps({"as_of": as_of})]
-    return [*args, "--full-refresh"] if full_refresh else args
+    before = os.environ.get(AS_OF_VARIABLE)
+    os.environ[AS_OF_VARIABLE] = as_of or ""
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ[AS_OF_VARIABLE]
+        else:
+            os.environ[AS_OF_VARIABLE] = before
 
 
 def keep_parse_state(invocation_target: Path, target: Path = dbt_project.target_path) -> None:
     """Keep the build's parse state as target/partial_parse.msgpack, which dagster-dbt copies
-    into the next invocation: dbt then re-parses only what changed, when the project's vars
-    (the as-of day) and profile (FUNNEL_HOME) are the build's. Any other build parses in full,
+    into the next invocation: dbt then re-parses only what changed, whatever the home and the
+    as-of day (neither is a `--vars` value). A build with other `--vars` parses in full,
     as it would without it. Replaced atomically: another home's run may be reading it."""
     state = invocation_target / PARTIAL_PARSE_FILE
     if not state.exists():
@@ -93,7 +111,8 @@ def build_dbt_assets() -> AssetsDefinition:
         if reason:
             context.log.info(f"dbt rebuilds every incremental model in full: {reason}.")
         started_at = utc_now()
-        invocation = dbt.cli(build_args(config.as_of, reason is not None), context=context)
+        with as_of_environment(config.as_of):
+            invocation = dbt.cli(build_args(reason is not None), context=context)
         try:
             yield from invocation.stream()
             keep_parse_state(invocation.target_path)

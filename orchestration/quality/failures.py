@@ -35,8 +35,8 @@ def failed_check_lines(events: Iterable[Any], as_of: date) -> list[str]:
         rows = f"{failed_rows} failing rows; " if failed_rows is not None else ""
         lines.append(
             f"  check {key} ({effect}, dbt test): {rows}see them with `cd {PROJECT_DIR} &&"
-            f" FUNNEL_HOME={os.environ.get('FUNNEL_HOME', 'data')} .venv/bin/dbt show"
-            f" --profiles-dir . --select {evaluation.check_name}"
-            f" --vars '{{as_of: {as_of.isoformat()}}}'`"
+            f" FUNNEL_HOME={os.environ.get('FUNNEL_HOME', 'data')}"
+            f" FUNNEL_AS_OF={as_of.isoformat()} .venv/bin/dbt show"
+            f" --profiles-dir . --select {evaluation.check_name}`"
         )
     return lines

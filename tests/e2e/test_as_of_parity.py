@@ -8,7 +8,6 @@ reload: the raw tables are the same), and the day-D rows of both are compared.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -44,8 +43,9 @@ class Warehouse:
             return connection.execute(sql, params or []).fetchall()
 
 
-def _rebuilt_as_of(run: Run, home: Path, day: date) -> Warehouse:
-    """A copy of the run's warehouse with every model rebuilt as of `day` by `dbt run`."""
+def _rebuilt_as_of(run: Run, home: Path, day: date, target: Path) -> Warehouse:
+    """A copy of the run's warehouse with every model rebuilt as of `day` by `dbt run` (in a
+    target folder the rebuilds share: the day in `FUNNEL_AS_OF` keeps their parse valid)."""
     assert run.result.returncode == 0, run.result.stderr[-3000:]
     home.mkdir(parents=True, exist_ok=True)
     for name in ("warehouse.duckdb", "warehouse.duckdb.wal"):
@@ -56,17 +56,15 @@ def _rebuilt_as_of(run: Run, home: Path, day: date) -> Warehouse:
             DBT,
             "run",
             "--quiet",
-            "--vars",
-            json.dumps({"as_of": day.isoformat()}),
             "--profiles-dir",
             str(PROJECT_DIR),
             "--target-path",
-            str(home / "target"),
+            str(target),
             "--log-path",
             str(home / "logs"),
         ],
         cwd=PROJECT_DIR,
-        env={**os.environ, "FUNNEL_HOME": str(home)},
+        env={**os.environ, "FUNNEL_HOME": str(home), "FUNNEL_AS_OF": day.isoformat()},
         capture_output=True,
         text=True,
         timeout=600,
@@ -81,10 +79,12 @@ def rebuild_as_of(
 ) -> Callable[[date], Warehouse]:
     """The warehouse as of a day: the run's own for AS_OF, else a rebuilt copy (made once)."""
     built: dict[date, Warehouse] = {AS_OF: Warehouse(run.home / "warehouse.duckdb", AS_OF)}
+    target = tmp_path_factory.mktemp("dbt_target")
 
     def rebuild(day: date) -> Warehouse:
         if day not in built:
-            built[day] = _rebuilt_as_of(run, tmp_path_factory.mktemp(f"as_of_{day}"), day)
+            home = tmp_path_factory.mktemp(f"as_of_{day}")
+            built[day] = _rebuilt_as_of(run, home, day, target)
         return built[day]
 
     return rebuild

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from orchestration.dbt_project import dbt_executable, dbt_resource
+from orchestration.settings import PROJECT_DIR
 
 
 def test_the_version_it_knows_is_the_version_dbt_reports() -> None:
@@ -51,3 +56,34 @@ def test_the_build_writes_no_json_artifacts_but_the_parse_writes_the_manifest() 
     from orchestration.dbt_project import BUILD_FLAGS
 
     assert dbt_resource().global_config_flags == BUILD_FLAGS == ["--no-write-json"]
+
+
+@pytest.mark.slow
+def test_a_new_as_of_day_keeps_the_parse_and_reaches_the_compiled_sql(tmp_path: Path) -> None:
+    """`funnel run` passes the day in FUNNEL_AS_OF: dbt must not parse the project again for a
+    new day (a `--vars` value would), and the compiled SQL must read the day."""
+
+    def dbt(command: str, day: str, *args: str) -> str:
+        ran = subprocess.run(
+            [
+                *(dbt_executable(), "--log-format", "json", "--log-level", "debug", command, *args),
+                *("--profiles-dir", str(PROJECT_DIR), "--target-path", str(tmp_path / "target")),
+            ],
+            cwd=PROJECT_DIR,
+            env={**os.environ, "FUNNEL_HOME": str(tmp_path), "FUNNEL_AS_OF": day},
+            capture_output=True,
+            text=True,
+        )
+        assert ran.returncode == 0, ran.stdout[-3000:]
+        return ran.stdout
+
+    def events(log: str) -> set[str]:
+        return {json.loads(line)["info"]["name"] for line in log.splitlines() if line}
+
+    dbt("parse", "2026-06-30")
+    # nothing to parse again: neither the whole project (a changed `--vars`) nor the files that
+    # read an environment variable that changed
+    assert "PartialParsingSkipParsing" in events(dbt("parse", "2026-07-01"))
+    dbt("compile", "2026-07-02", "--select", "int_contacts_as_of")
+    compiled = next((tmp_path / "target" / "compiled").rglob("int_contacts_as_of.sql"))
+    assert "cast('2026-07-02' as date)" in compiled.read_text()

@@ -103,33 +103,38 @@ def test_every_dbt_source_is_fed_by_its_raw_load_asset() -> None:
         assert snapshot["assets"][f"raw/{entity}"]["group"] == "raw"
 
 
-@pytest.mark.parametrize(
-    ("as_of", "expected"),
-    [(None, {"as_of": None}), ("2025-06-30", {"as_of": "2025-06-30"})],
-)
-def test_build_args_pass_as_of_to_dbt(as_of, expected) -> None:
-    from orchestration.defs.dbt_assets import build_args
+@pytest.mark.parametrize(("as_of", "seen"), [(None, ""), ("2025-06-30", "2025-06-30")])
+@pytest.mark.parametrize("before", [None, "2020-01-01"])
+def test_the_as_of_day_reaches_dbt_in_its_environment_and_only_there(
+    monkeypatch: pytest.MonkeyPatch, as_of: str | None, seen: str, before: str | None
+) -> None:
+    from orchestration.defs.dbt_assets import AS_OF_VARIABLE, as_of_environment
 
-    args = build_args(as_of)
-    assert args[0] == "build"
-    assert json.loads(args[args.index("--vars") + 1]) == expected
+    if before is None:
+        monkeypatch.delenv(AS_OF_VARIABLE, raising=False)
+    else:
+        monkeypatch.setenv(AS_OF_VARIABLE, before)
+    with as_of_environment(as_of):
+        assert os.environ[AS_OF_VARIABLE] == seen  # what dagster-dbt copies into dbt's process
+    assert os.environ.get(AS_OF_VARIABLE) == before
 
 
 def test_build_args_rebuild_every_incremental_model_only_when_asked() -> None:
     from orchestration.defs.dbt_assets import build_args
     from orchestration.defs.schedules import DBT_OP_NAME, run_config_as_of
 
-    assert "--full-refresh" not in build_args("2025-06-30")
-    assert build_args("2025-06-30", full_refresh=True)[-1] == "--full-refresh"
+    assert build_args()[0] == "build"
+    assert "--full-refresh" not in build_args()
+    assert build_args(full_refresh=True)[-1] == "--full-refresh"
     config = run_config_as_of("2025-06-30", full_refresh=True)["ops"][DBT_OP_NAME]["config"]
     assert config == {"as_of": "2025-06-30", "full_refresh": True}
 
 
-def test_build_args_refuse_a_day_that_is_not_one() -> None:
-    from orchestration.defs.dbt_assets import build_args
+def test_a_day_that_is_not_one_is_refused_before_dbt_starts() -> None:
+    from orchestration.defs.dbt_assets import as_of_environment
 
-    with pytest.raises(ValueError):
-        build_args("2025-02-30")
+    with pytest.raises(ValueError), as_of_environment("2025-02-30"):
+        pass
 
 
 def test_schedule_computes_the_funnel_as_of_the_previous_day() -> None:

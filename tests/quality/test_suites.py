@@ -136,4 +136,4 @@ def test_a_failed_run_names_each_check_and_how_to_see_its_rows() -> None:
     assert "select 1" in lines[0]
     assert "(warning, dbt test): 3 failing rows" in lines[1]
     assert "dbt show --profiles-dir . --select unique_dim_contacts_contact_id" in lines[1]
-    assert "as_of: 2026-06-30" in lines[1]
+    assert "FUNNEL_AS_OF=2026-06-30 .venv/bin/dbt show" in lines[1]
