@@ -177,8 +177,12 @@ def run_full(paths, as_of: dt.date, top: int, figures: Figures) -> None:
 
 
 def run_increments(home: Path, as_of: dt.date, shares: list[float], figures: Figures) -> None:
+    """Each share delivered on the next day and run; prints the time and the warehouse's size
+    against its size after the full run (a file that grows run after run would show here)."""
     from increment import write_next_day_events
 
+    warehouse = home / "warehouse.duckdb"
+    full_size = warehouse.stat().st_size
     day = as_of
     for share in shares:
         day += dt.timedelta(days=1)
@@ -200,7 +204,12 @@ def run_increments(home: Path, as_of: dt.date, shares: list[float], figures: Fig
         if process.returncode != 0:
             print(output[-4000:])
             raise SystemExit(f"funnel run --as-of {day} failed ({process.returncode})")
-        print(f"increment {share:.1%} ({rows:,} events) as of {day}: {seconds:.1f} s")
+        size = warehouse.stat().st_size
+        print(
+            f"increment {share:.1%} ({rows:,} events) as of {day}: {seconds:.1f} s;"
+            f" warehouse.duckdb {size / 2**30:.2f} GiB, {size / full_size:.2f}x its size after"
+            " the full run"
+        )
         figures.add(
             f"next day +{share:.1%} events ({rows:,}): `funnel run --as-of {day}`",
             seconds,

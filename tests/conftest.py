@@ -17,6 +17,28 @@ from orchestration.settings import LANDING_MIN_AGE_ENV, PROJECT_DIR
 os.environ.setdefault(LANDING_MIN_AGE_ENV, "0")
 DBT = str(Path(sys.executable).parent / "dbt")
 
+# Session fixtures worth making once: a pipeline run each (tests/e2e, tests/quality), a parse.
+SHARED_SESSION_FIXTURES = ("run", "clean_base", "dbt_manifest")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Groups for the two test processes of `make test` (`-n 2 --dist loadgroup`): a process
+    makes its own session fixtures, so the tests sharing an expensive one run in one process
+    (its group); every other test is grouped by its file, whose module fixtures are then made
+    once. The groups holding slow tests go first, so the quick ones fill in at the end and both
+    processes finish together; a file's tests stay together and in order (a module fixture is
+    torn down when the next test is another file's). Without xdist the groups do nothing."""
+    for item in items:
+        shared = next((f for f in SHARED_SESSION_FIXTURES if f in item.fixturenames), None)
+        group = f"session-{shared}" if shared else item.nodeid.split("::")[0]
+        item.add_marker(pytest.mark.xdist_group(group))
+    slow = {
+        item.path
+        for item in items
+        if any(item.iter_markers("slow")) or any(item.iter_markers("e2e"))
+    }
+    items.sort(key=lambda item: item.path not in slow)
+
 
 @pytest.fixture(scope="session")
 def dbt_manifest(tmp_path_factory: pytest.TempPathFactory) -> dict:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from orchestration.dbt_project import dbt_executable, dbt_resource
+from orchestration.dbt_project import BUILD_FLAGS, dbt_executable, dbt_resource
 from orchestration.settings import PROJECT_DIR
 
 
@@ -52,22 +53,19 @@ def test_the_target_folder_is_the_project_s_whatever_the_working_directory() -> 
     assert keep_parse_state.__defaults__ == (PROJECT_DIR / "target",)
 
 
-def test_the_build_writes_no_json_artifacts_but_the_parse_writes_the_manifest() -> None:
-    from orchestration.dbt_project import BUILD_FLAGS
-
-    assert dbt_resource().global_config_flags == BUILD_FLAGS == ["--no-write-json"]
-
-
 @pytest.mark.slow
 def test_a_new_as_of_day_keeps_the_parse_and_reaches_the_compiled_sql(tmp_path: Path) -> None:
     """`funnel run` passes the day in FUNNEL_AS_OF: dbt must not parse the project again for a
-    new day (a `--vars` value would), and the compiled SQL must read the day."""
+    new day (a `--vars` value would), and the compiled SQL must read the day. The pipeline's
+    flags leave no JSON artifact and no log file."""
 
-    def dbt(command: str, day: str, *args: str) -> str:
+    def dbt(command: str, day: str, *args: str, flags: tuple[str, ...] = ()) -> str:
         ran = subprocess.run(
             [
-                *(dbt_executable(), "--log-format", "json", "--log-level", "debug", command, *args),
+                *(dbt_executable(), *flags, "--log-format", "json", "--log-level", "debug"),
+                *(command, *args),
                 *("--profiles-dir", str(PROJECT_DIR), "--target-path", str(tmp_path / "target")),
+                *("--log-path", str(tmp_path / "logs")),
             ],
             cwd=PROJECT_DIR,
             env={**os.environ, "FUNNEL_HOME": str(tmp_path), "FUNNEL_AS_OF": day},
@@ -84,6 +82,12 @@ def test_a_new_as_of_day_keeps_the_parse_and_reaches_the_compiled_sql(tmp_path: 
     # nothing to parse again: neither the whole project (a changed `--vars`) nor the files that
     # read an environment variable that changed
     assert "PartialParsingSkipParsing" in events(dbt("parse", "2026-07-01"))
-    dbt("compile", "2026-07-02", "--select", "int_contacts_as_of")
+    assert (tmp_path / "logs" / "dbt.log").exists()  # without the pipeline's flags
+    shutil.rmtree(tmp_path / "logs")
+    (tmp_path / "target" / "manifest.json").unlink()
+    # compiled as the pipeline builds: no JSON artifact and no log file beside what it builds
+    dbt("compile", "2026-07-02", "--select", "int_contacts_as_of", flags=tuple(BUILD_FLAGS))
     compiled = next((tmp_path / "target" / "compiled").rglob("int_contacts_as_of.sql"))
     assert "cast('2026-07-02' as date)" in compiled.read_text()
+    assert not (tmp_path / "target" / "manifest.json").exists()
+    assert not any((tmp_path / "logs").iterdir())
