@@ -52,11 +52,11 @@ test-setup:
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; \
 	fi
 
-# Two processes, each running whole groups of tests (`--dist loadgroup`; tests/conftest.py makes
-# the groups: a file, or the files sharing a session's pipeline run), so that a module or
-# session fixture is made once. `PYTEST_WORKERS=0` runs in this process.
+# Two processes, each running whole test files (`--dist loadfile`), so that a file's module
+# fixtures (a pipeline run, a dbt build) are made once; the files sharing a session fixture run
+# in one process (tests/conftest.py). `PYTEST_WORKERS=0` runs in this process.
 PYTEST_WORKERS ?= 2
-PYTEST_PARALLEL = $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadgroup)
+PYTEST_PARALLEL = $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadfile)
 
 test: lint test-setup
 	$(BIN)/pytest $(PYTEST_PARALLEL) --durations=15

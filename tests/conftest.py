@@ -7,8 +7,10 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+from xdist.scheduler import LoadFileScheduling
 
 from orchestration.settings import LANDING_MIN_AGE_ENV, PROJECT_DIR
 
@@ -17,21 +19,57 @@ from orchestration.settings import LANDING_MIN_AGE_ENV, PROJECT_DIR
 os.environ.setdefault(LANDING_MIN_AGE_ENV, "0")
 DBT = str(Path(sys.executable).parent / "dbt")
 
-# Session fixtures worth making once: a pipeline run each (tests/e2e, tests/quality), a parse.
-SHARED_SESSION_FIXTURES = ("run", "clean_base", "dbt_manifest")
+# The files whose tests share an expensive session fixture (a pipeline run, a parse). `make test`
+# runs whole files in each of its two processes (`-n 2 --dist loadfile`) and a process makes its
+# own session fixtures: these files go to one process together, so each fixture is made once.
+SHARED_SESSION_FIXTURES = {
+    "run": (
+        "tests/e2e/test_as_of_parity.py",
+        "tests/e2e/test_floor_parity.py",
+        "tests/e2e/test_funnel_run.py",
+        "tests/e2e/test_publication_moves_forward.py",
+    ),
+    "clean_base": ("tests/quality/test_faults.py", "tests/quality/test_pipeline.py"),
+    "dbt_manifest": (
+        "tests/models/test_project_rules.py",
+        "tests/quality/test_one_check_per_rule.py",
+    ),
+}
+SCOPE_OF_FILE = {
+    file: f"session fixture {fixture}"
+    for fixture, files in SHARED_SESSION_FIXTURES.items()
+    for file in files
+}
+
+
+class SharedFixtureFileScheduling(LoadFileScheduling):
+    """xdist's loadfile (whole files per process), with the files of SHARED_SESSION_FIXTURES
+    sharing one unit of work each."""
+
+    def _split_scope(self, nodeid: str) -> str:
+        file = super()._split_scope(nodeid)
+        return SCOPE_OF_FILE.get(file, file)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    if config.getvalue("dist") == "loadfile":
+        return SharedFixtureFileScheduling(config, log)
+    return None
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Groups for the two test processes of `make test` (`-n 2 --dist loadgroup`): a process
-    makes its own session fixtures, so the tests sharing an expensive one run in one process
-    (its group); every other test is grouped by its file, whose module fixtures are then made
-    once. The groups holding slow tests go first, so the quick ones fill in at the end and both
-    processes finish together; a file's tests stay together and in order (a module fixture is
-    torn down when the next test is another file's). Without xdist the groups do nothing."""
+    """The files holding slow tests go first, so that the quick ones fill in at the end and
+    both processes finish together (a file's tests stay together and in order). And a test using
+    a shared session fixture from a file SHARED_SESSION_FIXTURES does not list is refused: in
+    another process it would make the fixture again."""
     for item in items:
-        shared = next((f for f in SHARED_SESSION_FIXTURES if f in item.fixturenames), None)
-        group = f"session-{shared}" if shared else item.nodeid.split("::")[0]
-        item.add_marker(pytest.mark.xdist_group(group))
+        file = item.nodeid.split("::")[0]
+        for fixture, files in SHARED_SESSION_FIXTURES.items():
+            if fixture in item.fixturenames and file not in files:
+                raise pytest.UsageError(
+                    f"{item.nodeid} uses the session fixture `{fixture}`: add {file} to its"
+                    " files in SHARED_SESSION_FIXTURES (tests/conftest.py)"
+                )
     slow = {
         item.path
         for item in items
