@@ -58,10 +58,8 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The files holding slow tests go first, so that the quick ones fill in at the end and
-    both processes finish together (a file's tests stay together and in order). And a test using
-    a shared session fixture from a file SHARED_SESSION_FIXTURES does not list is refused: in
-    another process it would make the fixture again."""
+    """A test using a shared session fixture from a file SHARED_SESSION_FIXTURES does not list
+    is refused: in another process it would make the fixture again."""
     for item in items:
         file = item.nodeid.split("::")[0]
         for fixture, files in SHARED_SESSION_FIXTURES.items():
@@ -70,12 +68,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                     f"{item.nodeid} uses the session fixture `{fixture}`: add {file} to its"
                     " files in SHARED_SESSION_FIXTURES (tests/conftest.py)"
                 )
-    slow = {
-        item.path
-        for item in items
-        if any(item.iter_markers("slow")) or any(item.iter_markers("e2e"))
-    }
-    items.sort(key=lambda item: item.path not in slow)
 
 
 @pytest.fixture(scope="session")
