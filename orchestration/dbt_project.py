@@ -43,7 +43,7 @@ class FunnelDbtCliResource(DbtCliResource):
 
 
 # The pipeline's dbt commands write no JSON artifacts (manifest.json twice, run_results.json) and
-# no debug log file (every statement, about a tenth of a small build's time) in their invocation
+# no debug log file (every statement: about 1 s of a 15 s build on 200 contacts) in their invocation
 # folder, which is removed after the build: the run's results and errors come back as its events.
 # The parse state (partial_parse.msgpack) is written all the same.
 BUILD_FLAGS = ["--no-write-json", "--log-level-file", "none"]
