@@ -57,7 +57,7 @@ def test_the_target_folder_is_the_project_s_whatever_the_working_directory() -> 
 def test_a_new_as_of_day_keeps_the_parse_and_reaches_the_compiled_sql(tmp_path: Path) -> None:
     """`funnel run` passes the day in FUNNEL_AS_OF: dbt must not parse the project again for a
     new day (a `--vars` value would), and the compiled SQL must read the day. The pipeline's
-    flags leave no JSON artifact and no log file."""
+    flags leave no JSON artifact and no log file. Given both, the `as_of` var wins."""
 
     def dbt(command: str, day: str, *args: str, flags: tuple[str, ...] = ()) -> str:
         ran = subprocess.run(
@@ -91,3 +91,7 @@ def test_a_new_as_of_day_keeps_the_parse_and_reaches_the_compiled_sql(tmp_path: 
     assert "cast('2026-07-02' as date)" in compiled.read_text()
     assert not (tmp_path / "target" / "manifest.json").exists()
     assert not any((tmp_path / "logs").iterdir())
+    # the `as_of` var, when given, wins, and brings the same SQL as the environment variable
+    by_environment = compiled.read_text()
+    dbt("compile", "2026-07-02", "--select", "int_contacts_as_of", "--vars", "{as_of: 2026-07-03}")
+    assert compiled.read_text() == by_environment.replace("2026-07-02", "2026-07-03")
