@@ -59,6 +59,13 @@ class FunnelPaths:
         return self.home / "reports"
 
     @property
+    def parse_state(self) -> Path:
+        """dbt's parse of the project for this home's warehouse (its path is part of the dbt
+        profile, so a parse made for another home's is not reused): the next build re-parses
+        only what changed."""
+        return self.home / "dbt" / "partial_parse.msgpack"
+
+    @property
     def tmp(self) -> Path:
         """Where DuckDB spills what does not fit in its memory limit; emptied after each run."""
         return self.home / "tmp"

@@ -2,6 +2,7 @@
 
 import os
 import shutil
+import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date
@@ -73,18 +74,33 @@ def as_of_environment(as_of: str | None) -> Iterator[None]:
             os.environ[AS_OF_VARIABLE] = before
 
 
-def keep_parse_state(invocation_target: Path, target: Path = dbt_project.target_path) -> None:
-    """Keep the build's parse state as target/partial_parse.msgpack, which dagster-dbt copies
-    into the next invocation: dbt then re-parses only what changed, whatever the home and the
-    as-of day (neither is a `--vars` value). A build with other `--vars` parses in full,
-    as it would without it. Replaced atomically: another home's run may be reading it."""
+def invocation_target(name: str, home_state: Path) -> Path:
+    """A new target folder for one dbt invocation, holding the home's parse state when it has
+    one: dagster-dbt then leaves it there rather than copy in the project's, which another home
+    (another warehouse path, so another dbt profile) may have written, and which dbt would
+    reject to parse the whole project again (about 5 s)."""
+    folder = dbt_project.target_path / f"{name}-{uuid.uuid4().hex[:12]}"
+    folder.mkdir(parents=True)
+    if home_state.exists():
+        shutil.copyfile(home_state, folder / PARTIAL_PARSE_FILE)
+    return folder
+
+
+def keep_parse_state(
+    invocation_target: Path, home_state: Path, project_target: Path = dbt_project.target_path
+) -> None:
+    """Keep the build's parse state for the home's next build, and as the project's
+    target/partial_parse.msgpack, which dagster-dbt copies into a build that brings none (a new
+    home) and dbt by hand reads. dbt re-parses only what changed, whatever the as-of day (not a
+    `--vars` value). Replaced atomically: another home's run may be reading the project's."""
     state = invocation_target / PARTIAL_PARSE_FILE
     if not state.exists():
         return
-    target.mkdir(parents=True, exist_ok=True)
-    incoming = target / f".{PARTIAL_PARSE_FILE}.{os.getpid()}"
-    shutil.copyfile(state, incoming)
-    os.replace(incoming, target / PARTIAL_PARSE_FILE)
+    for kept in (home_state, project_target / PARTIAL_PARSE_FILE):
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        incoming = kept.with_name(f".{PARTIAL_PARSE_FILE}.{os.getpid()}")
+        shutil.copyfile(state, incoming)
+        os.replace(incoming, kept)
 
 
 def build_dbt_assets() -> AssetsDefinition:
@@ -111,14 +127,18 @@ def build_dbt_assets() -> AssetsDefinition:
         if reason:
             context.log.info(f"dbt rebuilds every incremental model in full: {reason}.")
         started_at = utc_now()
-        with as_of_environment(config.as_of):
-            invocation = dbt.cli(build_args(reason is not None), context=context)
+        home_state = funnel_home.paths.parse_state
+        target = invocation_target(context.op_execution_context.op.name, home_state)
         try:
+            with as_of_environment(config.as_of):
+                invocation = dbt.cli(
+                    build_args(reason is not None), context=context, target_path=target
+                )
             yield from invocation.stream()
-            keep_parse_state(invocation.target_path)
+            keep_parse_state(target, home_state)
             record_build(warehouse, started_at, config.as_of, fingerprint, reason)
         finally:
-            # Each invocation writes its own target/<id> folder; the run's events hold its results.
-            shutil.rmtree(invocation.target_path, ignore_errors=True)
+            # Each invocation writes its own target folder; the run's events hold its results.
+            shutil.rmtree(target, ignore_errors=True)
 
     return funnel_dbt_assets

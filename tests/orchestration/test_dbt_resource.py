@@ -26,19 +26,41 @@ def test_it_loads_no_dbt_adapter_in_the_pipeline_process() -> None:
     assert dbt_resource()._initialize_dbt_core_adapter(["build"]) is None
 
 
-def test_the_build_parse_state_is_kept_for_the_next_build(tmp_path: Path) -> None:
+def test_the_build_parse_state_is_kept_for_the_home_and_the_project(tmp_path: Path) -> None:
     from orchestration.defs.dbt_assets import PARTIAL_PARSE_FILE, keep_parse_state
 
-    invocation, target = tmp_path / "target" / "funnel_dbt_assets-1", tmp_path / "target"
+    target, home_state = tmp_path / "target", tmp_path / "home" / "dbt" / PARTIAL_PARSE_FILE
+    invocation = target / "funnel_dbt_assets-1"
     invocation.mkdir(parents=True)
-    keep_parse_state(invocation, target)  # a build that failed before parsing: nothing to keep
-    assert not (target / PARTIAL_PARSE_FILE).exists()
+    keep_parse_state(invocation, home_state, target)  # failed before parsing: nothing to keep
+    assert not home_state.exists() and not (target / PARTIAL_PARSE_FILE).exists()
     (invocation / PARTIAL_PARSE_FILE).write_bytes(b"state of the build")
-    keep_parse_state(invocation, target)
-    assert (target / PARTIAL_PARSE_FILE).read_bytes() == b"state of the build"
-    assert sorted(p.name for p in target.iterdir()) == sorted(
-        ["funnel_dbt_assets-1", PARTIAL_PARSE_FILE]
-    )
+    keep_parse_state(invocation, home_state, target)
+    assert home_state.read_bytes() == (target / PARTIAL_PARSE_FILE).read_bytes()
+    assert home_state.read_bytes() == b"state of the build"
+    assert sorted(p.name for p in target.iterdir()) == ["funnel_dbt_assets-1", PARTIAL_PARSE_FILE]
+    assert [p.name for p in home_state.parent.iterdir()] == [PARTIAL_PARSE_FILE]
+
+
+def test_a_build_starts_from_its_home_s_parse_state_when_it_has_one(tmp_path: Path) -> None:
+    """dagster-dbt copies the project's parse state into a build's target folder only when the
+    folder holds none: a home's own state must be there first (the project's may be another
+    home's, which dbt rejects because the warehouse path is part of the profile)."""
+    from orchestration.defs.dbt_assets import PARTIAL_PARSE_FILE, invocation_target
+
+    home_state = tmp_path / "dbt" / PARTIAL_PARSE_FILE
+    folders = [invocation_target("funnel_dbt_assets", home_state)]
+    try:
+        assert not any(folders[0].iterdir())  # a new home: left to dagster-dbt's copy
+        home_state.parent.mkdir()
+        home_state.write_bytes(b"this home's parse")
+        folders.append(invocation_target("funnel_dbt_assets", home_state))
+        assert folders[1] != folders[0]
+        assert folders[1].parent == folders[0].parent == PROJECT_DIR / "target"
+        assert (folders[1] / PARTIAL_PARSE_FILE).read_bytes() == b"this home's parse"
+    finally:
+        for folder in folders:
+            shutil.rmtree(folder)
 
 
 def test_the_target_folder_is_the_project_s_whatever_the_working_directory() -> None:
@@ -48,8 +70,8 @@ def test_the_target_folder_is_the_project_s_whatever_the_working_directory() -> 
 
     assert dbt_project.target_path == PROJECT_DIR / "target"
     assert dbt_project.manifest_path == PROJECT_DIR / "target" / "manifest.json"
-    # where the build's parse state is kept, and where dagster-dbt looks for it (relative to the
-    # project, as DBT_TARGET_PATH is not set in the pipeline's process)
+    # where the build's parse state is kept for a new home, and where dagster-dbt looks for it
+    # (relative to the project, as DBT_TARGET_PATH is not set in the pipeline's process)
     assert keep_parse_state.__defaults__ == (PROJECT_DIR / "target",)
 
 
