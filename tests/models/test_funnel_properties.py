@@ -4,7 +4,7 @@ The dbt unit tests pin each rule on rows made for one case; these check what mus
 the facts: the marts do not depend on how ids sort among facts of one instant, a later fact never
 rewrites the past, stage dates and counts are monotone, every contact is counted once, and only
 ICP contacts are prospects. Each hypothesis example is one landing set of a few dozen contacts,
-loaded with the real loader and built with dbt (4 to 6 s a build), so examples are few, fixed
+loaded with the real loader and built with dbt (about 3 s a build), so examples are few, fixed
 (`derandomize`) and not shrunk: a failure prints the whole stream. Set FUNNEL_SHRINK=1 to let
 hypothesis shrink a failure to a small stream (many minutes: every step is a dbt build).
 
