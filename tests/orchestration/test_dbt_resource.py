@@ -75,6 +75,40 @@ def test_the_target_folder_is_the_project_s_whatever_the_working_directory() -> 
     assert keep_parse_state.__defaults__ == (PROJECT_DIR / "target",)
 
 
+def test_a_build_of_an_unchanged_project_leaves_out_the_seeds_and_only_their_own_tests(
+    tmp_path: Path,
+) -> None:
+    """A build that needs no full refresh skips the seeds and the tests reading seeds alone,
+    and keeps every test reading a model, a seed beside it or not (a relationship to a seed)."""
+    from orchestration.defs.dbt_assets import UNCHANGED_SEEDS_LEFT_OUT
+
+    listed = subprocess.run(
+        [
+            *(dbt_executable(), "ls", "--exclude-resource-type", "unit_test"),
+            *UNCHANGED_SEEDS_LEFT_OUT,
+            *("--output", "json", "--output-keys", "unique_id", "--quiet"),
+            *("--profiles-dir", str(PROJECT_DIR), "--target-path", str(tmp_path / "target")),
+        ],
+        cwd=PROJECT_DIR,
+        env={**os.environ, "FUNNEL_HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    selected = {json.loads(line)["unique_id"] for line in listed.stdout.splitlines()}
+    nodes = json.loads((tmp_path / "target" / "manifest.json").read_text())["nodes"]
+    seeds = {node for node in nodes if node.startswith("seed.")}
+    tests = {n: set(nodes[n]["depends_on"]["nodes"]) for n in nodes if n.startswith("test.")}
+    on_seeds_alone = {test for test, parents in tests.items() if parents <= seeds}
+    on_a_model_and_a_seed = {
+        test for test, parents in tests.items() if parents & seeds
+    } - on_seeds_alone
+    assert seeds and on_seeds_alone and on_a_model_and_a_seed
+    assert not selected & (seeds | on_seeds_alone)
+    assert set(tests) - on_seeds_alone <= selected
+    assert {n for n in nodes if n.startswith("model.")} <= selected
+
+
 @pytest.mark.slow
 def test_a_new_as_of_day_keeps_the_parse_and_reaches_the_compiled_sql(tmp_path: Path) -> None:
     """`funnel run` passes the day in FUNNEL_AS_OF: dbt must not parse the project again for a

@@ -126,6 +126,10 @@ def test_build_args_rebuild_every_incremental_model_only_when_asked() -> None:
     assert build_args()[0] == "build"
     assert "--full-refresh" not in build_args()
     assert build_args(full_refresh=True)[-1] == "--full-refresh"
+    # seeds are left out only when nothing changed and dbt picks the tests by indirect selection
+    assert "resource_type:seed" in build_args()
+    assert "resource_type:seed" not in build_args(full_refresh=True)
+    assert "resource_type:seed" not in build_args(whole_project=False)
     config = run_config_as_of("2025-06-30", full_refresh=True)["ops"][DBT_OP_NAME]["config"]
     assert config == {"as_of": "2025-06-30", "full_refresh": True}
 
