@@ -28,19 +28,19 @@ demo: setup
 	$(BIN)/funnel run
 
 # sqlfluff compiles the models, and those pivoting on the funnel states read the seeds' tables:
-# it runs on a scratch warehouse holding just the seeds.
+# it runs on a scratch warehouse holding just the seeds, one process per core (`--processes 0`).
 with_seeds = export FUNNEL_HOME=$$(mktemp -d) && \
 	$(BIN)/dbt seed --quiet --profiles-dir . --target-path $$FUNNEL_HOME/target && $(1)
 
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(call with_seeds,$(BIN)/sqlfluff lint models tests/dbt)
+	$(call with_seeds,$(BIN)/sqlfluff lint --processes 0 models tests/dbt)
 
 format: setup
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
-	$(call with_seeds,$(BIN)/sqlfluff fix models tests/dbt)
+	$(call with_seeds,$(BIN)/sqlfluff fix --processes 0 models tests/dbt)
 
 # The report test opens the HTML report in Debian's headless Chromium (driven by playwright,
 # which downloads no browser). Installed once, when missing; CI runs as root.
@@ -54,9 +54,9 @@ test-setup:
 
 # Two processes, each running whole test files (`--dist loadfile`), so that a file's module
 # fixtures (a pipeline run, a dbt build) are made once; the files sharing a session fixture run
-# in one process (tests/conftest.py). `PYTEST_WORKERS=0` runs in this process.
+# in one process, the longest first (tests/conftest.py). `PYTEST_WORKERS=0` runs in this process.
 PYTEST_WORKERS ?= 2
-PYTEST_PARALLEL = $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadfile)
+PYTEST_PARALLEL = $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder)
 
 test: lint test-setup
 	$(BIN)/pytest $(PYTEST_PARALLEL) --durations=15

@@ -58,8 +58,13 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """A test using a shared session fixture from a file SHARED_SESSION_FIXTURES does not list
-    is refused: in another process it would make the fixture again."""
+    """Files running whole pipelines (`e2e`) first, then those repeating dbt builds (`slow`),
+    then the rest, each group in collection order: with `--no-loadscope-reorder` (`make test`),
+    the processes take the longest files first and end on the short ones together (xdist's own
+    order, by the number of tests, left the one-test pipeline files for the end).
+
+    A test using a shared session fixture from a file SHARED_SESSION_FIXTURES does not list is
+    refused: in another process it would make the fixture again."""
     for item in items:
         file = item.nodeid.split("::")[0]
         for fixture, files in SHARED_SESSION_FIXTURES.items():
@@ -68,6 +73,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                     f"{item.nodeid} uses the session fixture `{fixture}`: add {file} to its"
                     " files in SHARED_SESSION_FIXTURES (tests/conftest.py)"
                 )
+    weight: dict[str, int] = {}
+    for item in items:
+        file = item.nodeid.split("::")[0]
+        marks = {mark.name for mark in item.iter_markers()}
+        rank = 0 if "e2e" in marks else 1 if "slow" in marks else 2
+        weight[file] = min(weight.get(file, rank), rank)
+    items.sort(key=lambda item: weight[item.nodeid.split("::")[0]])
 
 
 @pytest.fixture(scope="session")
