@@ -86,8 +86,8 @@ def as_of_environment(as_of: str | None) -> Iterator[None]:
 def invocation_target(name: str, home_state: Path) -> Path:
     """A new target folder for one dbt invocation, holding the home's parse state when it has
     one: dagster-dbt then leaves it there rather than copy in the project's, which another home
-    (another warehouse path, so another dbt profile) may have written, and which dbt would
-    reject to parse the whole project again (about 5 s)."""
+    may have written (another warehouse path, so another dbt profile): dbt would reject it and
+    parse the whole project again (about 5 s)."""
     folder = dbt_project.target_path / f"{name}-{uuid.uuid4().hex[:12]}"
     folder.mkdir(parents=True)
     if home_state.exists():
