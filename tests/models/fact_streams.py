@@ -15,12 +15,12 @@ import csv
 import os
 import shutil
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
+from unittest import mock
 
 import duckdb
 from dbt.adapters.duckdb.connections import DuckDBConnectionManager
@@ -570,34 +570,22 @@ class MartsBuilder:
         options = ["--quiet", "--profiles-dir", str(PROJECT_DIR), "--target-path", str(self.target)]
         options += ["--log-path", str(self.target / "logs"), "--project-dir", str(PROJECT_DIR)]
         variables = {"FUNNEL_HOME": str(self.home), "FUNNEL_AS_OF": as_of.isoformat()}
-        with _environment(variables):
+        # set in this process's environment, where dbt reads them, for this command only
+        with mock.patch.dict(os.environ, variables):
             if self._manifest is None:
                 parsed = dbtRunner().invoke(["parse", *options])
                 assert parsed.success, f"dbt parse failed: {parsed.exception}"
                 self._manifest = parsed.result
-            ran = dbtRunner(manifest=self._manifest).invoke([*args, *options])
-            _close_dbt_warehouse()
+            try:
+                ran = dbtRunner(manifest=self._manifest).invoke([*args, *options])
+            finally:
+                _close_dbt_warehouse()
         failures = [
             f"{result.node.name}: {result.message}"
             for result in getattr(ran.result, "results", [])
             if result.status in ("error", "fail")
         ]
         assert ran.success, f"dbt {args[0]} failed: {ran.exception or failures}"
-
-
-@contextmanager
-def _environment(variables: dict[str, str]) -> Iterator[None]:
-    """The variables set in this process's environment (where dbt reads them) for a while."""
-    before = {name: os.environ.get(name) for name in variables}
-    os.environ.update(variables)
-    try:
-        yield
-    finally:
-        for name, value in before.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def _close_dbt_warehouse() -> None:
