@@ -1,0 +1,90 @@
+"""When the dbt build must rebuild every incremental model, and the record that tells.
+
+Most models are incremental (see `macros/incremental.sql` and the models' headers): a build reads
+what changed since the warehouse's last build. Three things an incremental build cannot see
+call for a full refresh, which the pipeline decides before each build:
+- no build of the project is recorded in the warehouse (a new warehouse, or one built by an
+  earlier version);
+- the dbt project changed since the last build (a model, macro, seed or var: rows already
+  built were computed by other rules);
+- a delivery was forgotten since (`funnel forget` removed raw rows the models had read).
+A failed build needs none: each incremental model catches up with every change since it last
+succeeded. The record of each successful build is the table `main.dbt_builds` of the
+warehouse, so a copied or restored warehouse carries its own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from pathlib import Path
+
+from orchestration.loading.tables import FORGOTTEN_TABLE, connect, table_exists
+from orchestration.settings import PROJECT_DIR
+
+BUILDS_TABLE = "main.dbt_builds"
+
+# What the models' rows are computed from: `tests/dbt` only checks them.
+PROJECT_FILES = ("models", "macros", "seeds", "dbt_project.yml")
+
+
+def project_fingerprint(project_dir: Path = PROJECT_DIR) -> str:
+    """A hash of every file the models are computed from, by path and content."""
+    digest = hashlib.sha256()
+    for name in PROJECT_FILES:
+        path = project_dir / name
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for file in files:
+            digest.update(str(file.relative_to(project_dir)).encode() + b"\0")
+            digest.update(file.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def full_refresh_reason(warehouse: Path, fingerprint: str) -> str | None:
+    """Why the next build must rebuild every incremental model, or None when it need not."""
+    if not warehouse.exists():
+        return "a new warehouse"
+    with connect(warehouse) as connection:
+        if not table_exists(connection, BUILDS_TABLE):
+            return "no earlier build is recorded in the warehouse"
+        last = connection.execute(
+            f"select started_at, project_fingerprint from {BUILDS_TABLE}"
+            " order by started_at desc limit 1"
+        ).fetchone()
+        if last is None:
+            return "no earlier build is recorded in the warehouse"
+        started_at, built_fingerprint = last
+        if built_fingerprint != fingerprint:
+            return "the dbt project (models, macros, seeds or vars) changed since the last build"
+        if table_exists(connection, FORGOTTEN_TABLE):
+            [forgotten_at] = connection.execute(
+                f"select max(forgotten_at) from {FORGOTTEN_TABLE}"
+            ).fetchone()
+            if forgotten_at is not None and forgotten_at >= started_at:
+                return "a delivery was forgotten since the last build"
+    return None
+
+
+def record_build(
+    warehouse: Path,
+    started_at: datetime,
+    as_of: str | None,
+    fingerprint: str,
+    full_refresh_reason: str | None,
+) -> None:
+    """Record a successful build: the next one starts from it."""
+    with connect(warehouse) as connection:
+        connection.execute(
+            f"""
+            create table if not exists {BUILDS_TABLE} (
+                started_at timestamp not null,
+                as_of date,
+                project_fingerprint varchar not null,
+                full_refresh_reason varchar
+            )
+            """
+        )
+        connection.execute(
+            f"insert into {BUILDS_TABLE} values (?, ?, ?, ?)",
+            [started_at.replace(tzinfo=None), as_of, fingerprint, full_refresh_reason],
+        )

@@ -1,0 +1,92 @@
+"""The dbt project (at the repository root) as dagster-dbt sees it."""
+
+import sys
+from functools import cached_property
+from importlib.metadata import version
+from pathlib import Path
+
+from dagster_dbt import DbtCliResource, DbtProject
+from packaging.version import Version
+
+from orchestration.settings import PROJECT_DIR
+
+# The target folder as an absolute path: where the manifest and the kept parse state are, whatever
+# the directory `funnel` is started from.
+dbt_project = DbtProject(
+    project_dir=PROJECT_DIR, profiles_dir=PROJECT_DIR, target_path=PROJECT_DIR / "target"
+)
+BESIDE_PYTHON = Path(sys.executable).parent / "dbt"
+
+
+def dbt_executable() -> str:
+    """dbt from this environment, so the pipeline runs even when the venv is not on PATH."""
+    return str(BESIDE_PYTHON) if BESIDE_PYTHON.exists() else "dbt"
+
+
+class FunnelDbtCliResource(DbtCliResource):
+    """dagster-dbt's dbt CLI resource without two steps it takes before each dbt command, which
+    cost a few seconds of every run and serve nothing the funnel uses:
+    - it runs `dbt --version` to learn the version: the dbt beside this Python is this
+      environment's dbt-core, whose version Python knows;
+    - it loads the project's macros and profile into a dbt adapter in this process, used only to
+      fetch row counts and column metadata after each model, which the funnel does not ask for
+      (the build's results come back as its events)."""
+
+    @cached_property
+    def _cli_version(self) -> Version:
+        if Path(self.dbt_executable) == BESIDE_PYTHON:
+            return Version(version("dbt-core"))
+        return DbtCliResource._cli_version.func(self)
+
+    def _initialize_dbt_core_adapter(self, args):
+        return None
+
+
+# The pipeline's dbt commands write no JSON artifacts (manifest.json twice, run_results.json) and
+# no debug log file (every statement: about 1 s of a 15 s build on 200 contacts) in their invocation
+# folder, which is removed after the build: the run's results and errors come back as its events.
+# The parse state (partial_parse.msgpack) is written all the same.
+BUILD_FLAGS = ["--no-write-json", "--log-level-file", "none"]
+
+
+def dbt_resource() -> DbtCliResource:
+    """The dbt resource of the pipeline's build."""
+    return FunnelDbtCliResource(
+        project_dir=dbt_project, dbt_executable=dbt_executable(), global_config_flags=BUILD_FLAGS
+    )
+
+
+def prepare_manifest() -> None:
+    """Parse the dbt project into target/manifest.json, so the assets match the SQL on disk."""
+    parser = FunnelDbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable())
+    parser.cli(["parse", "--quiet"], target_path=dbt_project.target_path).wait()
+
+
+# What the manifest is parsed from: a change to any of these makes it stale.
+PROJECT_SOURCES = ("models", "seeds", "macros", "tests/dbt", "dbt_project.yml", "profiles.yml")
+
+
+def manifest_is_stale(
+    manifest: Path = dbt_project.manifest_path, project_dir: Path = PROJECT_DIR
+) -> bool:
+    """True when there is no manifest, or a project file changed after it was parsed (so a
+    code location loaded after an edit never shows the graph of the SQL before it)."""
+    if not manifest.exists():
+        return True
+    parsed_at = manifest.stat().st_mtime
+    for name in PROJECT_SOURCES:
+        path = project_dir / name
+        files = path.rglob("*") if path.is_dir() else [path]
+        if any(f.is_file() and f.stat().st_mtime > parsed_at for f in files):
+            return True
+    return False
+
+
+def prepare_manifest_if_needed() -> None:
+    """Parse the project when its manifest may not match the SQL on disk, before the dbt assets
+    are built from it."""
+    # `dagster dev` re-parses on load; `funnel` parses before loading; elsewhere parse when the
+    # manifest is missing or older than the project's files.
+    dbt_project.prepare_if_dev()
+    if manifest_is_stale():
+        prepare_manifest()

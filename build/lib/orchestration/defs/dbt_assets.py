@@ -1,0 +1,155 @@
+"""The dbt project as Dagster assets: models, seeds and their data tests (as asset checks)."""
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, Config
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+
+from orchestration.dbt_builds import full_refresh_reason, project_fingerprint, record_build
+from orchestration.dbt_project import dbt_project
+from orchestration.defs.raw_assets import raw_asset_key
+from orchestration.defs.resources import FunnelHomeResource
+from orchestration.loading.tables import utc_now
+
+PARTIAL_PARSE_FILE = "partial_parse.msgpack"
+# The day the models are computed as of (macros/as_of.sql).
+AS_OF_VARIABLE = "FUNNEL_AS_OF"
+
+
+class FunnelDbtTranslator(DagsterDbtTranslator):
+    """Sources point at the raw load assets; each model folder is a Dagster group."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            return AssetKey(raw_asset_key(dbt_resource_props["name"]))
+        return super().get_asset_key(dbt_resource_props)
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] == "seed":
+            return "seeds"
+        # fqn is [project, folder, ...]: models/staging/... -> "staging"
+        return dbt_resource_props["fqn"][1]
+
+
+class DbtBuildConfig(Config):
+    """Run configuration of the dbt build."""
+
+    as_of: str | None = None
+    """The day scores and stages are computed as of (YYYY-MM-DD); default today (UTC)."""
+
+    full_refresh: bool = False
+    """Rebuild every incremental model from scratch. The build decides it by itself when an
+    incremental build could not see a change (orchestration/dbt_builds.py)."""
+
+
+# The seeds, and the data tests on seeds alone, change only with the project: a build that needs
+# no full refresh (the project is the one last built) leaves them as they are (about 40 of 300
+# nodes). `cautious` keeps the tests on a model and a seed, which dbt's default would drop too.
+UNCHANGED_SEEDS_LEFT_OUT = ["--exclude", "resource_type:seed", "--indirect-selection", "cautious"]
+
+
+def build_args(full_refresh: bool = False, whole_project: bool = True) -> list[str]:
+    """The `dbt build` arguments of a run. `whole_project`: the run builds every dbt asset (not
+    a subset picked in the UI, for which dagster-dbt chooses the tests itself)."""
+    # Unit tests check the SQL logic on made-up rows: `make test` runs them, not every run.
+    args = ["build", "--exclude-resource-type", "unit_test"]
+    if full_refresh:
+        return [*args, "--full-refresh"]
+    return [*args, *UNCHANGED_SEEDS_LEFT_OUT] if whole_project else args
+
+
+@contextmanager
+def as_of_environment(as_of: str | None) -> Iterator[None]:
+    """`FUNNEL_AS_OF` set to the day (empty: today) while the dbt process is started, restored
+    after: the models read it (macros/as_of.sql), and a day passed this way, unlike a `--vars`
+    value, leaves dbt's parse of the project valid. The process inherits it when started."""
+    if as_of is not None:
+        date.fromisoformat(as_of)  # a clear error now rather than a SQL one later
+    before = os.environ.get(AS_OF_VARIABLE)
+    os.environ[AS_OF_VARIABLE] = as_of or ""
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ[AS_OF_VARIABLE]
+        else:
+            os.environ[AS_OF_VARIABLE] = before
+
+
+def invocation_target(name: str, home_state: Path) -> Path:
+    """A new target folder for one dbt invocation, holding the home's parse state when it has
+    one: dagster-dbt then leaves it there rather than copy in the project's, which another home
+    may have written (another warehouse path, so another dbt profile): dbt would reject it and
+    parse the whole project again (about 5 s)."""
+    folder = dbt_project.target_path / f"{name}-{uuid.uuid4().hex[:12]}"
+    folder.mkdir(parents=True)
+    if home_state.exists():
+        shutil.copyfile(home_state, folder / PARTIAL_PARSE_FILE)
+    return folder
+
+
+def keep_parse_state(
+    invocation_target: Path, home_state: Path, project_target: Path = dbt_project.target_path
+) -> None:
+    """Keep the build's parse state for the home's next build, and as the project's
+    target/partial_parse.msgpack, which dagster-dbt copies into a build that brings none (a new
+    home) and dbt by hand reads. dbt re-parses only what changed, whatever the as-of day (not a
+    `--vars` value). Replaced atomically: another home's run may be reading the project's."""
+    state = invocation_target / PARTIAL_PARSE_FILE
+    if not state.exists():
+        return
+    for kept in (home_state, project_target / PARTIAL_PARSE_FILE):
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        incoming = kept.with_name(f".{PARTIAL_PARSE_FILE}.{os.getpid()}")
+        shutil.copyfile(state, incoming)
+        os.replace(incoming, kept)
+
+
+def build_dbt_assets() -> AssetsDefinition:
+    """The dbt assets of the parsed manifest (`prepare_manifest_if_needed` parses it first)."""
+
+    @dbt_assets(
+        manifest=dbt_project.manifest_path,
+        project=dbt_project,
+        dagster_dbt_translator=FunnelDbtTranslator(),
+    )
+    def funnel_dbt_assets(
+        context: AssetExecutionContext,
+        dbt: DbtCliResource,
+        config: DbtBuildConfig,
+        funnel_home: FunnelHomeResource,
+    ):
+        warehouse = funnel_home.paths.warehouse
+        fingerprint = project_fingerprint()
+        reason = (
+            "asked for by the run (--full-refresh)"
+            if config.full_refresh
+            else full_refresh_reason(warehouse, fingerprint)
+        )
+        if reason:
+            context.log.info(f"dbt rebuilds every incremental model in full: {reason}.")
+        started_at = utc_now()
+        home_state = funnel_home.paths.parse_state
+        target = invocation_target(context.op_execution_context.op.name, home_state)
+        try:
+            with as_of_environment(config.as_of):
+                invocation = dbt.cli(
+                    build_args(reason is not None, whole_project=not context.is_subset),
+                    context=context,
+                    target_path=target,
+                )
+            yield from invocation.stream()
+            keep_parse_state(target, home_state)
+            record_build(warehouse, started_at, config.as_of, fingerprint, reason)
+        finally:
+            # Each invocation writes its own target folder; the run's events hold its results.
+            shutil.rmtree(target, ignore_errors=True)
+
+    return funnel_dbt_assets

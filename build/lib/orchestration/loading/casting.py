@@ -1,0 +1,207 @@
+"""From staged text to typed raw rows and quarantine.
+
+Every value is parsed to its contract type in SQL (`parse_expression`); a row with a value that
+does not parse, or without a required value, goes to the quarantine with its reasons, the others
+to the entity's raw table with their lineage columns. Values are parsed and reasons found while
+the file is staged (`checked_columns`, one statement with the read), so the file's rows are
+copied once into the staged table and once into the raw table or the quarantine.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from orchestration.contract import Column, ColumnKind, Entity
+from orchestration.loading.columns import ColumnMap
+from orchestration.loading.readers import BROKEN, SRC, Staged
+from orchestration.loading.reasons import REASON_MAX_CHARS
+from orchestration.loading.sql import literal, quote
+from orchestration.loading.tables import (
+    DUCKDB_TYPES,
+    MISSING_REQUIRED_VALUE,
+    QUARANTINE_TABLE,
+    UNPARSEABLE_VALUE,
+    ensure_raw_table,
+    raw_table,
+    utc_now,
+)
+
+SHOWN_VALUE_CHARS = 40  # of a value that does not parse, in its quarantine reason
+TRUE_WORDS = ("true", "t", "1", "yes", "y", "oui", "vrai")
+FALSE_WORDS = ("false", "f", "0", "no", "n", "non", "faux")
+
+
+def parse_expression(text: str, kind: ColumnKind) -> str:
+    """SQL that parses a text value to the contract type, null when it cannot.
+
+    `text` is already trimmed and null when blank. Timestamps without an offset are UTC; slash
+    dates are day first (French exports).
+    """
+    if kind == "string":
+        return text
+    if kind == "integer":
+        return f"try_cast(regexp_replace({text}, '[\\s\u00a0]', '', 'g') as bigint)"
+    if kind == "decimal":
+        # "1 234,5" (French) and "1,234.5" (English) both read as 1234.5.
+        compact = f"regexp_replace({text}, '[\\s\u00a0]', '', 'g')"
+        return (
+            f"try_cast(case when contains({compact}, '.') then replace({compact}, ',', '')"
+            f" else replace({compact}, ',', '.') end as double)"
+        )
+    if kind == "boolean":
+        truthy = ", ".join(literal(w) for w in TRUE_WORDS)
+        falsy = ", ".join(literal(w) for w in FALSE_WORDS)
+        return (
+            f"case when lower({text}) in ({truthy}) then true"
+            f" when lower({text}) in ({falsy}) then false end"
+        )
+    if kind == "date":
+        return f"coalesce(try_cast({text} as date), cast(try_strptime({text}, '%d/%m/%Y') as date))"
+    if kind == "timestamp":
+        return (
+            f"coalesce(try_cast({text} as timestamptz) at time zone 'UTC',"
+            f" try_strptime({text}, ['%d/%m/%Y %H:%M:%S', '%d/%m/%Y %H:%M', '%d/%m/%Y']))"
+        )
+    raise ValueError(f"unknown column kind {kind!r}")
+
+
+def _shown(text: str) -> str:
+    """SQL for a value as a reason shows it: on one line, cut after `SHOWN_VALUE_CHARS`."""
+    flat = f"regexp_replace({text}, '[\\s[:cntrl:]]+', ' ', 'g')"
+    return (
+        f"case when length({flat}) > {SHOWN_VALUE_CHARS}"
+        f" then left({flat}, {SHOWN_VALUE_CHARS}) || '…' else {flat} end"
+    )
+
+
+def _one_line_sql(reason: str) -> str:
+    """SQL cutting a row's reason (all its problems) to fewer than REASON_MAX_CHARS."""
+    return (
+        f"case when length({reason}) >= {REASON_MAX_CHARS}"
+        f" then left({reason}, {REASON_MAX_CHARS - 2}) || '…' else {reason} end"
+    )
+
+
+def _parsed(position: int) -> str:
+    """The staged name of a parsed contract value (file columns are named c<i>, never _p<i>)."""
+    return f"_p{position}"
+
+
+def _text(columns: ColumnMap, name: str) -> str:
+    """SQL for a contract column's staged text, trimmed, null when blank."""
+    return f"nullif(trim(c{columns.contract[name]}), '')"
+
+
+def _problems(entity: Entity, columns: ColumnMap) -> list[tuple[str, str, str]]:
+    """(kind, condition, message) SQL for every way a row of this file can fail the contract.
+
+    Conditions refer to the parsed values by their staged names (a lateral alias in DuckDB), so
+    each value is parsed once.
+    """
+    problems = []
+    for position, column in enumerate(entity.columns):
+        if column.name not in columns.contract:
+            continue
+        text = _text(columns, column.name)
+        if column.name in entity.required:
+            message = literal(f"missing required value: {column.name}")
+            problems.append((MISSING_REQUIRED_VALUE, f"{text} is null", message))
+        if column.kind != "string":
+            message = f"'cannot parse {column.name} as {column.kind}: ' || {_shown(text)}"
+            condition = f"{text} is not null and {_parsed(position)} is null"
+            problems.append((UNPARSEABLE_VALUE, condition, message))
+    for group in entity.required_one_of:
+        present = [columns.contract[n] for n in group if n in columns.contract]
+        blank = " and ".join(f"nullif(trim(c{i}), '') is null" for i in present)
+        message = literal(f"missing required value: {' or '.join(group)} (at least one)")
+        problems.append((MISSING_REQUIRED_VALUE, blank, message))
+    return problems
+
+
+def _is_parsed(column: Column, columns: ColumnMap) -> bool:
+    """Whether a contract value is parsed while staged: typed and present in the file (text is
+    only trimmed, on its way to the raw table)."""
+    return column.kind != "string" and column.name in columns.contract
+
+
+def checked_columns(entity: Entity, columns: ColumnMap) -> str:
+    """Select items computed from a file's text columns (c0..cN) as it is staged: each typed
+    contract value parsed (`_p<position>`), and the row's reasons (`_reason`, `_reason_kind`,
+    null when the row is good)."""
+    items = []
+    for position, column in enumerate(entity.columns):
+        if _is_parsed(column, columns):
+            expression = parse_expression(_text(columns, column.name), column.kind)
+            items.append(f"{expression} as {_parsed(position)}")
+    problems = _problems(entity, columns)
+    if problems:
+        reasons = ", ".join(f"case when {cond} then {message} end" for _, cond, message in problems)
+        kinds = ", ".join(f"case when {cond} then '{kind}' end" for kind, cond, _ in problems)
+        reason = _one_line_sql(f"nullif(concat_ws('; ', {reasons}), '')")
+        items.append(f"{reason} as _reason")
+        items.append(f"coalesce({kinds}) as _reason_kind")
+    else:
+        items += ["cast(null as varchar) as _reason", "cast(null as varchar) as _reason_kind"]
+    return ", ".join(items)
+
+
+QUARANTINE_INSERT = (
+    "insert into {table} (load_id, entity, file_path, line_number, reason_kind, reason,"
+    " raw_record, quarantined_at) select ?, ?, ?, {columns}, ? from {source}"
+)
+
+
+def insert_staged(
+    connection: duckdb.DuckDBPyConnection,
+    entity: Entity,
+    staged: Staged,
+    columns: ColumnMap,
+    load_id: str,
+    path: Path,
+) -> tuple[int, int]:
+    """Typed rows into the raw table, the others into quarantine; (loaded, quarantined).
+
+    The staged table already holds each row's parsed values and reasons (`checked_columns`):
+    the good rows are copied to the raw table and the others to the quarantine, each once.
+    """
+    ensure_raw_table(connection, entity, columns.extras)
+    targets = ", ".join(quote(n) for n in [*entity.column_names, *columns.extras])
+    values = [
+        _parsed(position)
+        if _is_parsed(column, columns)
+        else _text(columns, column.name)
+        if column.name in columns.contract
+        else f"cast(null as {DUCKDB_TYPES[column.kind]})"
+        for position, column in enumerate(entity.columns)
+    ]
+    values += [f"c{i}" for i in columns.extras.values()]
+    now = utc_now()
+    [loaded] = connection.execute(
+        f"""
+        insert into {raw_table(entity)} ({targets}, _load_id, _file_path, _line_number, _loaded_at)
+        select {", ".join(values)}, ?, ?, {staged.line_sql}, ? from {SRC} where _reason is null
+        """,
+        [load_id, str(path), now],
+    ).fetchone()
+    record = ", ".join(f"{literal(name)}, c{i}" for i, name in enumerate(columns.source_names))
+    [invalid] = connection.execute(
+        QUARANTINE_INSERT.format(
+            table=QUARANTINE_TABLE,
+            columns=(f"{staged.line_sql}, _reason_kind, _reason, json_object({record})::varchar"),
+            source=f"{SRC} where _reason is not null",
+        ),
+        [load_id, entity.name, str(path), now],
+    ).fetchone()
+    [broken] = connection.execute(
+        QUARANTINE_INSERT.format(
+            table=QUARANTINE_TABLE,
+            columns="line_number, reason_kind, reason, raw_record",
+            source=BROKEN,
+        ),
+        [load_id, entity.name, str(path), now],
+    ).fetchone()
+    for table in (SRC, BROKEN):
+        connection.execute(f"drop table if exists {table}")
+    return loaded, invalid + broken

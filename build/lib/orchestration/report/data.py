@@ -1,0 +1,318 @@
+"""The report's numbers, read from the published public tables with plain SQL.
+
+Every number here is a sum, a ratio of sums, or a percentile over the public tables, with the
+definitions of `rpt_stage_conversion` (see its documentation): a rate of several rows is the sum
+of its numerator over the sum of its denominator. The "previous period" is the last complete
+calendar month up to the as-of day against the month before it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
+from itertools import pairwise
+
+import duckdb
+
+from orchestration.vocabulary import funnel_stages, project_vars
+
+STAGES = funnel_stages()
+# The steps of the funnel, each from a stage to the next.
+STEPS = tuple(pairwise(STAGES))
+SEGMENTS = ("icp_fit_grade", "employee_band", "industry", "country")
+COHORT_MONTHS = 12  # cohorts shown in the heatmap, up to the report's period
+TOP_SEGMENT_VALUES = 8  # industries and countries shown: the ones with the most leads
+MIN_CONTACTS_FOR_A_READING = 10  # a rate over fewer contacts is not commented on
+
+
+def plural(stage: str) -> str:
+    """The name of `rpt_stage_conversion`'s count of a stage: `leads`, `opportunities`."""
+    return stage[:-1] + "ies" if stage.endswith("y") else stage + "s"
+
+
+def step_name(step: tuple[str, str]) -> str:
+    return f"{step[0]}_to_{step[1]}"
+
+
+def elapsed_column(step: tuple[str, str]) -> str:
+    return f"{plural(step[0])}_window_elapsed"
+
+
+def in_window_column(step: tuple[str, str]) -> str:
+    return f"{step_name(step)}_in_window"
+
+
+def last_complete_month(as_of: date) -> date:
+    """The first day of the last calendar month that ended by the end of the as-of day."""
+    if (as_of + timedelta(days=1)).day == 1:
+        return as_of.replace(day=1)
+    return (as_of.replace(day=1) - timedelta(days=1)).replace(day=1)
+
+
+def previous_month(month: date) -> date:
+    return (month - timedelta(days=1)).replace(day=1)
+
+
+def ratio(numerator: float | None, denominator: float | None) -> float | None:
+    if numerator is None or not denominator:
+        return None
+    return numerator / denominator
+
+
+@dataclass
+class StageHeadline:
+    stage: str
+    entered: int  # contacts whose first entry into the stage fell in the period
+    entered_previous: int  # the same in the month before
+    in_stage: int  # contacts in the stage at the end of the as-of day (fct_funnel_daily)
+
+    @property
+    def change(self) -> float | None:
+        """Relative change against the previous period (None when it had none)."""
+        if not self.entered_previous:
+            return None
+        return self.entered / self.entered_previous - 1
+
+
+@dataclass
+class Cohort:
+    month: date
+    leads: int
+    prospects: int
+    window_rates: dict[str, float | None]  # step name -> in-window rate
+    window_elapsed: dict[str, int]  # step name -> contacts that had the whole window
+
+
+@dataclass
+class SegmentRow:
+    value: str
+    leads: int
+    mqls: int
+    sqls: int
+    customers: int
+    lead_to_mql_in_window_rate: float | None
+    mql_to_sql_in_window_rate: float | None
+    lead_to_customer_rate: float | None
+    leads_window_elapsed: int
+    mqls_window_elapsed: int
+
+
+@dataclass
+class StepDuration:
+    step: str
+    contacts: int  # contacts with both stages observed
+    median_days: float | None
+    p75_days: float | None
+
+
+@dataclass
+class ReportData:
+    as_of: date
+    period: date  # first day of the last complete month
+    previous_period: date
+    conversion_window_days: int
+    headlines: list[StageHeadline]
+    funnel: dict[str, int]  # stage -> contacts that reached it by the as-of day
+    funnel_rates: dict[str, float | None]  # step name -> rate by the as-of day
+    cohorts: list[Cohort]
+    segments: dict[str, list[SegmentRow]]
+    sources: list[SegmentRow]
+    durations: list[StepDuration]
+    published_at: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        """The numbers as JSON-ready data (embedded in the report for checks and reuse)."""
+        data = asdict(self)
+        for headline, raw in zip(self.headlines, data["headlines"], strict=True):
+            raw["change"] = headline.change
+        return _jsonable(data)
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _as_of(connection: duckdb.DuckDBPyConnection) -> tuple[date, int]:
+    row = connection.execute(
+        "select max(as_of_date), max(conversion_window_days) from marts.rpt_stage_conversion"
+    ).fetchone()
+    if row[0] is None:
+        row = connection.execute("select max(as_of_date), null from marts.dim_contacts").fetchone()
+    if row[0] is None:
+        raise ValueError("The published tables hold no contact: nothing to report on.")
+    return row[0], int(row[1] or project_vars()["conversion_window_days"])
+
+
+def _headlines(
+    connection: duckdb.DuckDBPyConnection, as_of: date, period: date, previous: date
+) -> list[StageHeadline]:
+    next_period = (period + timedelta(days=32)).replace(day=1)
+    counts = {
+        stage: connection.execute(
+            f"""
+            select
+                count(*) filter (where {stage}_at >= ? and {stage}_at < ?),
+                count(*) filter (where {stage}_at >= ? and {stage}_at < ?)
+            from marts.dim_contacts
+            """,
+            [period, next_period, previous, period],
+        ).fetchone()
+        for stage in STAGES
+    }
+    stock = dict(
+        connection.execute(
+            """
+            select stage, cast(sum(contacts) as bigint)
+            from marts.fct_funnel_daily where funnel_date = ? group by stage
+            """,
+            [as_of],
+        ).fetchall()
+    )
+    return [
+        StageHeadline(stage, int(counts[stage][0]), int(counts[stage][1]), int(stock.get(stage, 0)))
+        for stage in STAGES
+    ]
+
+
+def _funnel(connection: duckdb.DuckDBPyConnection) -> tuple[dict[str, int], dict]:
+    sums = ", ".join(f"cast(coalesce(sum({plural(stage)}), 0) as bigint)" for stage in STAGES)
+    values = connection.execute(
+        f"select {sums}, cast(coalesce(sum(prospects_converted_to_lead), 0) as bigint)"
+        " from marts.rpt_stage_conversion"
+    ).fetchone()
+    funnel = dict(zip(STAGES, (int(v) for v in values[:-1]), strict=True))
+    rates = {step_name(STEPS[0]): ratio(values[-1], funnel["prospect"])}
+    for step in STEPS[1:]:
+        rates[step_name(step)] = ratio(funnel[step[1]], funnel[step[0]])
+    rates["lead_to_customer"] = ratio(funnel["customer"], funnel["lead"])
+    return funnel, rates
+
+
+def _window_sums() -> str:
+    return ", ".join(
+        f"cast(sum({elapsed_column(step)}) as bigint),"
+        f" cast(sum({in_window_column(step)}) as bigint)"
+        for step in STEPS
+    )
+
+
+def _cohorts(connection: duckdb.DuckDBPyConnection, period: date) -> list[Cohort]:
+    first = period
+    for _ in range(COHORT_MONTHS - 1):
+        first = previous_month(first)
+    rows = connection.execute(
+        f"""
+        select cohort_month, cast(sum(leads) as bigint), cast(sum(prospects) as bigint),
+            {_window_sums()}
+        from marts.rpt_stage_conversion
+        where cohort_month between ? and ?
+        group by cohort_month order by cohort_month
+        """,
+        [first, period],
+    ).fetchall()
+    cohorts = []
+    for row in rows:
+        rates, elapsed = {}, {}
+        for index, step in enumerate(STEPS):
+            done, converted = row[3 + 2 * index], row[4 + 2 * index]
+            rates[step_name(step)] = ratio(converted, done)
+            elapsed[step_name(step)] = int(done or 0)
+        cohorts.append(Cohort(row[0], int(row[1]), int(row[2]), rates, elapsed))
+    return cohorts
+
+
+def _segment_rows(connection: duckdb.DuckDBPyConnection, column: str) -> list[SegmentRow]:
+    rows = connection.execute(
+        f"""
+        select
+            {column},
+            cast(sum(leads) as bigint), cast(sum(mqls) as bigint), cast(sum(sqls) as bigint),
+            cast(sum(customers) as bigint),
+            cast(sum(lead_to_mql_in_window) as bigint), cast(sum(leads_window_elapsed) as bigint),
+            cast(sum(mql_to_sql_in_window) as bigint), cast(sum(mqls_window_elapsed) as bigint)
+        from marts.rpt_stage_conversion
+        group by {column}
+        having sum(leads) > 0
+        order by sum(leads) desc, {column}
+        """
+    ).fetchall()
+    return [
+        SegmentRow(
+            value=str(value),
+            leads=int(leads),
+            mqls=int(mqls),
+            sqls=int(sqls),
+            customers=int(customers),
+            lead_to_mql_in_window_rate=ratio(lead_mql, leads_done),
+            mql_to_sql_in_window_rate=ratio(mql_sql, mqls_done),
+            lead_to_customer_rate=ratio(customers, leads),
+            leads_window_elapsed=int(leads_done),
+            mqls_window_elapsed=int(mqls_done),
+        )
+        for value, leads, mqls, sqls, customers, lead_mql, leads_done, mql_sql, mqls_done in rows
+    ]
+
+
+def _durations(connection: duckdb.DuckDBPyConnection) -> list[StepDuration]:
+    """Days between stages over every contact, observed steps only (`rpt_stage_durations`)."""
+    rows = connection.execute(
+        """
+        select from_stage, to_stage, contacts, median_days, p75_days
+        from marts.rpt_stage_durations order by step_order
+        """
+    ).fetchall()
+    return [
+        StepDuration(step_name((start, end)), int(contacts), median, p75)
+        for start, end, contacts, median, p75 in rows
+    ]
+
+
+def _published_at(connection: duckdb.DuckDBPyConnection) -> str | None:
+    exists = connection.execute(
+        "select count(*) from duckdb_tables() where schema_name = 'main'"
+        " and table_name = 'published_tables'"
+    ).fetchone()[0]
+    if not exists:
+        return None
+    value = connection.execute("select max(published_at) from main.published_tables").fetchone()[0]
+    return value.isoformat(timespec="seconds") + "Z" if value else None
+
+
+def _band_order(band: str) -> tuple[int, float]:
+    digits = "".join(ch for ch in band.split("-")[0] if ch.isdigit())
+    return (0, float(digits)) if digits else (1, 0.0)
+
+
+def load_report_data(connection: duckdb.DuckDBPyConnection) -> ReportData:
+    """Every number of the report, from the public tables of `connection` (schema `marts`)."""
+    as_of, window = _as_of(connection)
+    period = last_complete_month(as_of)
+    previous = previous_month(period)
+    funnel, funnel_rates = _funnel(connection)
+    segments = {column: _segment_rows(connection, column) for column in SEGMENTS}
+    for column in ("industry", "country"):
+        segments[column] = segments[column][:TOP_SEGMENT_VALUES]
+    # grades and size bands read in their own order (A to D, small to large), unknown last
+    segments["icp_fit_grade"].sort(key=lambda row: (row.value == "unknown", row.value))
+    segments["employee_band"].sort(key=lambda row: _band_order(row.value))
+    return ReportData(
+        as_of=as_of,
+        period=period,
+        previous_period=previous,
+        conversion_window_days=window,
+        headlines=_headlines(connection, as_of, period, previous),
+        funnel=funnel,
+        funnel_rates=funnel_rates,
+        cohorts=_cohorts(connection, period),
+        segments=segments,
+        sources=_segment_rows(connection, "lead_source"),
+        durations=_durations(connection),
+        published_at=_published_at(connection),
+    )
