@@ -8,7 +8,7 @@ import os
 import re
 import shutil
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -51,10 +51,15 @@ DISK_FULL_SIGNS = ("No space left on device", "database or disk is full", "disk 
 NEARLY_FULL_BYTES = 32 << 20
 
 
+def _home_paths(home: str | None) -> FunnelPaths:
+    """The files of the home given by --home, else by FUNNEL_HOME (default ./data)."""
+    return FunnelPaths(Path(home).resolve()) if home else FunnelPaths.from_env()
+
+
 def _use_home(home: str | None) -> FunnelPaths:
     """Fix FUNNEL_HOME (absolute) and DuckDB's memory limit for this process and the dbt and
-    Dagster processes it starts."""
-    paths = FunnelPaths(Path(home).resolve()) if home else FunnelPaths.from_env()
+    Dagster processes it starts; the home is created when missing."""
+    paths = _home_paths(home)
     os.environ["FUNNEL_HOME"] = str(paths.home)
     try:
         export_duckdb_settings()
@@ -315,16 +320,20 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_load(args: argparse.Namespace) -> int:
-    from orchestration.load_status import print_load_status
+    from orchestration.load_status import print_load_status, recorded_files
 
     paths = _use_home(args.home)
     with _writer(paths, args) as busy:
         if busy:
             return EXIT_HOME_BUSY
+        before = recorded_files(paths)
         with _spill_folder(paths):
             result = _execute(paths, datetime.now(UTC).date().isoformat(), raw_only=True)
+        recorded = recorded_files(paths) - before
     if not result.success:
         return _failed(result, paths, args.command)
+    if not recorded:
+        print(f"Nothing new to load in {paths.landing}.")
     print_load_status(paths, limit=20)
     return 0
 
@@ -377,7 +386,7 @@ def cmd_forget(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     from orchestration.load_status import print_load_status
 
-    paths = _use_home(args.home)
+    paths = _home_paths(args.home)  # read only: a missing home is not created
     if not paths.warehouse.exists():
         print(f"funnel status: no warehouse at {paths.warehouse} yet; run `funnel run`.")
         return 2
@@ -420,9 +429,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    gen = commands.add_parser(
-        "generate", parents=[common], help="write a synthetic B2B base into landing/"
-    )
+    def command(
+        name: str, summary: str, func: Callable[[argparse.Namespace], int]
+    ) -> argparse.ArgumentParser:
+        """A subcommand, listed with its summary, which its own --help shows too."""
+        description = f"{summary[0].upper()}{summary[1:]}."
+        sub = commands.add_parser(name, parents=[common], help=summary, description=description)
+        sub.set_defaults(func=func)
+        return sub
+
+    gen = command("generate", "write a synthetic B2B base into landing/", cmd_generate)
     gen.add_argument("--contacts", type=int, default=2_000, help="contacts (default 2000)")
     gen.add_argument("--companies", type=int, help="companies (default contacts / 5)")
     gen.add_argument("--events", type=int, help="engagement events (default contacts x 20)")
@@ -438,10 +454,11 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--no-bad-rows", action="store_true", help="write no bad rows")
     gen.add_argument("--landing", help="landing folder (default FUNNEL_HOME/landing)")
     gen.add_argument("--quiet", action="store_true", help="no progress bar")
-    gen.set_defaults(func=cmd_generate)
 
-    run = commands.add_parser(
-        "run", parents=[common], help="load new landing files, build the models, run the checks"
+    run = command(
+        "run",
+        "load new landing files, build the models, run the checks, publish, write the report",
+        cmd_run,
     )
     run.add_argument(
         "--as-of", type=_day, help="compute scores and stages as of this day (default today)"
@@ -467,35 +484,30 @@ def build_parser() -> argparse.ArgumentParser:
         help="rebuild every incremental model from scratch (a run does it by itself when the"
         " project changed or a delivery was forgotten since the last build)",
     )
-    run.set_defaults(func=cmd_run)
 
-    load = commands.add_parser(
-        "load", parents=[common], help="only load new landing files into raw"
-    )
+    load = command("load", "only load new landing files into raw", cmd_load)
     load.add_argument("--wait", action="store_true", help=WAIT_HELP)
-    load.set_defaults(func=cmd_load)
 
-    forget = commands.add_parser(
+    forget = command(
         "forget",
-        parents=[common],
-        help="undo a delivery: remove a loaded file's (or a load's) rows from the warehouse",
+        "undo a delivery: remove a loaded file's (or a load's) rows from the warehouse",
+        cmd_forget,
     )
     target = forget.add_mutually_exclusive_group(required=True)
     target.add_argument("file", nargs="?", help="a landing file, as loaded")
     target.add_argument("--load-id", help="every file of one load (`funnel status` shows them)")
     forget.add_argument("--yes", action="store_true", help="do not ask for a confirmation")
     forget.add_argument("--wait", action="store_true", help=WAIT_HELP)
-    forget.set_defaults(func=cmd_forget)
 
-    status = commands.add_parser(
-        "status", parents=[common], help="recent landing files and quarantined rows"
+    status = command(
+        "status",
+        "recent landing files and quarantined rows (reads only, creates nothing)",
+        cmd_status,
     )
     status.add_argument("--limit", type=int, default=20, help="files to list (default 20)")
-    status.set_defaults(func=cmd_status)
 
-    ui = commands.add_parser("ui", parents=[common], help="start the Dagster UI on 127.0.0.1")
-    ui.add_argument("--port", type=int, default=3000)
-    ui.set_defaults(func=cmd_ui)
+    ui = command("ui", "start the Dagster UI on 127.0.0.1", cmd_ui)
+    ui.add_argument("--port", type=int, default=3000, help="the UI's port (default 3000)")
     return parser
 
 

@@ -29,6 +29,34 @@ def test_help_lists_the_subcommands(tmp_path: Path) -> None:
         assert re.search(rf"^ +{command} +\w", result.stdout, flags=re.MULTILINE), command
 
 
+def test_every_subcommand_s_help_says_what_it_does(tmp_path: Path) -> None:
+    for command in ("generate", "run", "load", "forget", "status", "ui"):
+        result = _funnel(command, "--help", home=tmp_path)
+        assert result.returncode == 0, command
+        # the usage, a blank line, then a sentence saying what the command does
+        description = result.stdout.split("\n\n")[1]
+        assert re.match(r"[A-Z][a-z]+ .+\.$", " ".join(description.split())), (command, description)
+
+
+def test_status_on_a_missing_home_says_so_and_creates_nothing(tmp_path: Path) -> None:
+    home = tmp_path / "no_home_yet"
+    result = _funnel("status", "--home", str(home), home=home)
+    assert result.returncode == 2
+    assert "no warehouse" in result.stdout
+    assert not home.exists()
+
+
+def test_a_load_with_nothing_new_says_so(tmp_path: Path) -> None:
+    generated = _funnel("generate", "--contacts", "30", "--seed", "3", "--quiet", home=tmp_path)
+    assert generated.returncode == 0, generated.stderr
+    first = _funnel("load", home=tmp_path)
+    assert first.returncode == 0, first.stderr[-2000:]
+    assert "Nothing new" not in first.stdout
+    again = _funnel("load", home=tmp_path)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert f"Nothing new to load in {tmp_path / 'landing'}." in again.stdout
+
+
 def test_run_without_landing_files_says_what_to_do(tmp_path: Path) -> None:
     result = _funnel("run", home=tmp_path / "empty")
     assert result.returncode == 2
