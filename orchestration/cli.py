@@ -395,7 +395,19 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
-    _use_home(args.home)
+    from orchestration.defs.schedules import AUTOMATION_ENV
+
+    paths = _use_home(args.home)
+    # the code location's processes read it when they load the definitions
+    os.environ[AUTOMATION_ENV] = "stopped" if args.stopped else "running"
+    if args.stopped:
+        print("The daily schedule and the landing sensor stay stopped: turn them on in the UI.")
+    else:
+        print(
+            "The daily schedule (06:00 UTC, the funnel as of the day before) and the landing"
+            f" sensor (new files in {paths.landing}) are running; `funnel ui --stopped` keeps"
+            " them stopped."
+        )
     # No module given: `dagster dev` reads pyproject.toml's [tool.dagster] (in PROJECT_DIR), which
     # names the code location and its module.
     command = [
@@ -508,6 +520,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     ui = command("ui", "start the Dagster UI on 127.0.0.1", cmd_ui)
     ui.add_argument("--port", type=int, default=3000, help="the UI's port (default 3000)")
+    ui.add_argument(
+        "--stopped",
+        action="store_true",
+        help="keep the daily schedule and the landing sensor stopped (by default they run)",
+    )
     return parser
 
 

@@ -2,12 +2,14 @@
 schedule, and the sensor on new landing files."""
 
 import hashlib
+import os
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
 from dagster import (
     AssetSelection,
+    DefaultScheduleStatus,
     DefaultSensorStatus,
     RunRequest,
     ScheduleEvaluationContext,
@@ -28,6 +30,17 @@ DBT_OP_NAME = "funnel_dbt_assets"
 PUBLISH_OP_NAME = "serving__published"
 # The leadership report asset (reports/leadership_report), see orchestration/defs/reporting.py.
 REPORT_OP_NAME = "reports__leadership_report"
+
+# The daily schedule and the landing sensor run as soon as `funnel ui` (Dagster's daemon) starts;
+# `funnel ui --stopped` sets this variable to `stopped` to keep both stopped until turned on in
+# the UI. A status changed in the UI is kept in the Dagster instance and wins over this default.
+AUTOMATION_ENV = "FUNNEL_AUTOMATION"
+
+
+def automation_running() -> bool:
+    """Whether the schedule and the sensor start running (the default) or stopped."""
+    return os.environ.get(AUTOMATION_ENV, "running").strip().lower() != "stopped"
+
 
 # DuckDB takes one writer at a time: the assets of a run execute one after another in one process.
 funnel_job = define_asset_job(
@@ -62,7 +75,14 @@ def run_as_of(run_config: Mapping[str, Any] | None) -> date:
     return date.fromisoformat(value) if value else datetime.now(UTC).date()
 
 
-@schedule(job=funnel_job, cron_schedule="0 6 * * *", execution_timezone="UTC")
+@schedule(
+    job=funnel_job,
+    cron_schedule="0 6 * * *",
+    execution_timezone="UTC",
+    default_status=(
+        DefaultScheduleStatus.RUNNING if automation_running() else DefaultScheduleStatus.STOPPED
+    ),
+)
 def daily_funnel_schedule(context: ScheduleEvaluationContext) -> RunRequest:
     """Every morning, the funnel as of the day before (the last complete day)."""
     day = context.scheduled_execution_time.date()
@@ -88,7 +108,9 @@ def landing_fingerprint(paths: FunnelPaths) -> str | None:
 @sensor(
     job=funnel_job,
     minimum_interval_seconds=60,
-    default_status=DefaultSensorStatus.STOPPED,
+    default_status=(
+        DefaultSensorStatus.RUNNING if automation_running() else DefaultSensorStatus.STOPPED
+    ),
     description="Starts the funnel job when files land or change under FUNNEL_HOME/landing.",
 )
 def landing_files_sensor(context: SensorEvaluationContext):

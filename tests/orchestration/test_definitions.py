@@ -153,6 +153,32 @@ def test_schedule_computes_the_funnel_as_of_the_previous_day() -> None:
     assert request.run_config["ops"][DBT_OP_NAME]["config"]["as_of"] == "2026-02-28"
 
 
+@pytest.mark.parametrize(
+    ("automation", "status"), [(None, "RUNNING"), ("running", "RUNNING"), ("stopped", "STOPPED")]
+)
+def test_the_schedule_and_the_sensor_run_unless_the_ui_is_started_stopped(
+    automation: str | None, status: str
+) -> None:
+    """`funnel ui` sets FUNNEL_AUTOMATION for the code location it starts (`--stopped`)."""
+    env = {k: v for k, v in os.environ.items() if k != "FUNNEL_AUTOMATION"}
+    if automation is not None:
+        env["FUNNEL_AUTOMATION"] = automation
+    shown = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from orchestration.defs.schedules import daily_funnel_schedule, landing_files_sensor\n"
+            "print(daily_funnel_schedule.default_status.value,"
+            " landing_files_sensor.default_status.value)",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert shown == [status, status]
+
+
 def test_sensor_requests_a_run_only_when_landing_files_change(funnel_home: Path) -> None:
     from dagster import RunRequest, SkipReason, build_sensor_context
 
