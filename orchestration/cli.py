@@ -127,7 +127,13 @@ def cmd_generate(args: argparse.Namespace) -> int:
     print(f"Wrote a synthetic B2B base to {landing}")
     for entity, rows in summary.rows.items():
         bad = sum(summary.bad_rows.get(entity, {}).values())
-        print(f"  {entity:<18} {rows:>12,} rows  ({bad:,} deliberately bad)")
+        refused = summary.unparseable_rows(entity)
+        detail = (
+            f": {refused:,} the load quarantines, {bad - refused:,} it loads for the checks to flag"
+            if bad
+            else ""
+        )
+        print(f"  {entity:<18} {rows:>12,} rows  ({bad:,} deliberately bad{detail})")
     return 0
 
 

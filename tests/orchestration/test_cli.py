@@ -13,6 +13,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+import duckdb
+
 FUNNEL = str(Path(sys.executable).parent / "funnel")
 
 
@@ -46,12 +48,28 @@ def test_status_on_a_missing_home_says_so_and_creates_nothing(tmp_path: Path) ->
     assert not home.exists()
 
 
-def test_a_load_with_nothing_new_says_so(tmp_path: Path) -> None:
-    generated = _funnel("generate", "--contacts", "30", "--seed", "3", "--quiet", home=tmp_path)
+def test_a_load_quarantines_the_bad_rows_generate_announced_then_says_nothing_is_new(
+    tmp_path: Path,
+) -> None:
+    generated = _funnel("generate", "--contacts", "300", "--seed", "3", "--quiet", home=tmp_path)
     assert generated.returncode == 0, generated.stderr
+    announced = {
+        entity: int(refused.replace(",", ""))
+        for entity, refused in re.findall(
+            r"^ +(\w+) +[\d,]+ rows +\([\d,]+ deliberately bad: ([\d,]+) the load quarantines",
+            generated.stdout,
+            flags=re.MULTILINE,
+        )
+    }
+    assert sum(announced.values()) > 0, generated.stdout
     first = _funnel("load", home=tmp_path)
     assert first.returncode == 0, first.stderr[-2000:]
     assert "Nothing new" not in first.stdout
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as connection:
+        quarantined = dict(
+            connection.execute("select entity, count(*) from raw._quarantine group by 1").fetchall()
+        )
+    assert {e: quarantined.get(e, 0) for e in announced} == announced
     again = _funnel("load", home=tmp_path)
     assert again.returncode == 0, again.stderr[-2000:]
     assert f"Nothing new to load in {tmp_path / 'landing'}." in again.stdout
