@@ -335,10 +335,9 @@ def cmd_load(args: argparse.Namespace) -> int:
         before = recorded_files(paths)
         with _spill_folder(paths):
             result = _execute(paths, datetime.now(UTC).date().isoformat(), raw_only=True)
-        recorded = recorded_files(paths) - before
     if not result.success:
         return _failed(result, paths, args.command)
-    if not recorded:
+    if before is not None and recorded_files(paths) == before:
         print(f"Nothing new to load in {paths.landing}.")
     print_load_status(paths, limit=20)
     return 0

@@ -48,14 +48,18 @@ def _rows(connection: duckdb.DuckDBPyConnection, limit: int) -> tuple[list, list
     return files, reasons, mismatches, handled
 
 
-def recorded_files(paths: FunnelPaths) -> int:
-    """How many landing files the load manifest records (loaded, quarantined, skipped)."""
+def recorded_files(paths: FunnelPaths) -> int | None:
+    """How many landing files the load manifest records (loaded, rejected, skipped); None when
+    the warehouse cannot be read (the load then says why)."""
     if not paths.warehouse.exists():
         return 0
-    with duckdb.connect(str(paths.warehouse), read_only=True) as connection:
-        if not table_exists(connection, MANIFEST_TABLE):
-            return 0
-        return connection.execute(f"select count(*) from {MANIFEST_TABLE}").fetchone()[0]
+    try:
+        with duckdb.connect(str(paths.warehouse), read_only=True) as connection:
+            if not table_exists(connection, MANIFEST_TABLE):
+                return 0
+            return connection.execute(f"select count(*) from {MANIFEST_TABLE}").fetchone()[0]
+    except duckdb.Error:
+        return None
 
 
 def print_load_status(paths: FunnelPaths, limit: int = 20) -> None:
