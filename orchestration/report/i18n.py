@@ -1,47 +1,20 @@
 """The report's words and number formats, in English and French.
 
 French follows the usage of French B2B teams: "lead", "MQL", "SQL" stay as they are; numbers
-use a comma for decimals and a narrow no-break space for thousands, and "%" is spaced.
+use a comma for decimals and a narrow no-break space for thousands, and "%" is spaced. Month
+names and their abbreviations are the Unicode CLDR's (Babel): "juin" and "juil.", never two
+"jui."; the first of a month is "1er".
 """
 
 from __future__ import annotations
 
 from datetime import date
 
+from babel.dates import format_date
+
 NNBSP = "\u202f"  # narrow no-break space: French thousands separator and before "%"
 NO_VALUE = "\u2013"  # en dash: a number that does not exist (no contact to divide by)
 MINUS = "\u2212"  # the typographic minus sign of a negative change
-
-MONTHS = {
-    "en": [
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ],
-    "fr": [
-        "janvier",
-        "février",
-        "mars",
-        "avril",
-        "mai",
-        "juin",
-        "juillet",
-        "août",
-        "septembre",
-        "octobre",
-        "novembre",
-        "décembre",
-    ],
-}
 
 STRINGS: dict[str, dict[str, str]] = {
     "en": {
@@ -301,15 +274,19 @@ class Formatter:
         return text + "%"
 
     def month(self, month: date) -> str:
-        return f"{MONTHS[self.lang][month.month - 1]} {month.year}"
+        """The month in full: "June 2026", "juin 2026"."""
+        return format_date(month, "MMMM y", locale=self.lang)
 
     def short_month(self, month: date) -> str:
-        return f"{MONTHS[self.lang][month.month - 1][:3]}. {month.year}".replace("May.", "May")
+        """The month abbreviated as the language does: "Jun 2026", "juil. 2026", "mai 2026"."""
+        return format_date(month, "MMM y", locale=self.lang)
 
     def day(self, day: date) -> str:
+        """A day as a sentence writes it: "December 1, 2026", "1er décembre 2026"."""
         if self.lang == "fr":
-            return f"{day.day} {MONTHS['fr'][day.month - 1]} {day.year}"
-        return f"{MONTHS['en'][day.month - 1]} {day.day}, {day.year}"
+            number = "1er" if day.day == 1 else str(day.day)
+            return f"{number} {format_date(day, 'MMMM y', locale='fr')}"
+        return format_date(day, "MMMM d, y", locale="en")
 
     @property
     def plotly_separators(self) -> str:
