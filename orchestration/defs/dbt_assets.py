@@ -1,11 +1,13 @@
 """The dbt project as Dagster assets: models, seeds and their data tests (as asset checks)."""
 
+import contextlib
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -88,11 +90,26 @@ def invocation_target(name: str, home_state: Path) -> Path:
     one: dagster-dbt then leaves it there rather than copy in the project's, which another home
     may have written (another warehouse path, so another dbt profile): dbt would reject it and
     parse the whole project again (about 5 s)."""
+    remove_stale_invocations(name)
     folder = dbt_project.target_path / f"{name}-{uuid.uuid4().hex[:12]}"
     folder.mkdir(parents=True)
     if home_state.exists():
         shutil.copyfile(home_state, folder / PARTIAL_PARSE_FILE)
     return folder
+
+
+# A build removes its target folder when it ends; a killed one cannot. Older than this, a folder
+# is no running build's (a build takes minutes, hours at most).
+STALE_INVOCATION_AGE = timedelta(days=1)
+
+
+def remove_stale_invocations(name: str, target: Path = dbt_project.target_path) -> None:
+    """Remove the target folders killed builds left behind (older than STALE_INVOCATION_AGE)."""
+    cutoff = time.time() - STALE_INVOCATION_AGE.total_seconds()
+    for folder in target.glob(f"{name}-*"):
+        with contextlib.suppress(OSError):  # another run may be removing it too
+            if folder.is_dir() and folder.stat().st_mtime < cutoff:
+                shutil.rmtree(folder)
 
 
 def keep_parse_state(

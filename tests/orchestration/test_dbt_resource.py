@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -61,6 +62,19 @@ def test_a_build_starts_from_its_home_s_parse_state_when_it_has_one(tmp_path: Pa
     finally:
         for folder in folders:
             shutil.rmtree(folder)
+
+
+def test_folders_left_by_killed_builds_are_removed_once_a_day_old(tmp_path: Path) -> None:
+    from orchestration.defs.dbt_assets import STALE_INVOCATION_AGE, remove_stale_invocations
+
+    left, running, other = (tmp_path / n for n in ("build-old", "build-new", "other-old"))
+    for folder in (left, running, other):
+        (folder / "run").mkdir(parents=True)
+    old = time.time() - STALE_INVOCATION_AGE.total_seconds() - 60
+    for folder in (left, other):
+        os.utime(folder, (old, old))
+    remove_stale_invocations("build", tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["build-new", "other-old"]
 
 
 def test_the_target_folder_is_the_project_s_whatever_the_working_directory() -> None:
