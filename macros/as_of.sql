@@ -22,6 +22,15 @@
     cast({{ dbt.dateadd('day', 1, b2b_funnel.as_of_date()) }} as {{ dbt.type_timestamp() }})
 {%- endmacro %}
 
+{# The points an event still carries at the end of the as-of day: they halve every
+   `engagement_half_life_days` (fractional days). Summed per contact, the engagement score. #}
+{% macro decayed_to_as_of(points, occurred_at) -%}
+    {{ points }} * power(
+        2.0,
+        -{{ b2b_funnel.days_between(occurred_at, b2b_funnel.as_of_at()) }} / {{ var('engagement_half_life_days') }}
+    )
+{%- endmacro %}
+
 {# Days (fractional) from one timestamp to a later one. #}
 {% macro days_between(start_at, end_at) -%}
     ({{ dbt.datediff(start_at, end_at, 'second') }} / 86400.0)

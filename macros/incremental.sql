@@ -41,12 +41,20 @@
 {%- endmacro %}
 
 {# The `replace_contacts` incremental strategy: delete every row of the contacts to rebuild,
-   then insert the rows the model computed for them (none for a contact that is gone). #}
+   then insert the rows the model computed (none for a contact that is gone). A model that
+   ends with the as-of day names its date column in `meta.as_of_column`: its rows dated at or
+   after the end of the as-of day are deleted too (the day moved back), and the model may
+   insert rows of other contacts (days the as-of day moved forward over). #}
 {% macro get_incremental_replace_contacts_sql(arg_dict) -%}
     {%- set target = arg_dict['target_relation'] -%}
     {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    {%- set as_of_column = config.get('meta', {}).get('as_of_column') -%}
     delete from {{ target }}
-    where contact_id in {{ b2b_funnel.contacts_to_rebuild(target) }};
+    where
+        contact_id in {{ b2b_funnel.contacts_to_rebuild(target) }}
+        {%- if as_of_column %}
+        or {{ as_of_column }} >= {{ b2b_funnel.as_of_at() }}
+        {%- endif %};
 
     insert into {{ target }} ({{ columns }})
     select {{ columns }} from {{ arg_dict['temp_relation'] }}

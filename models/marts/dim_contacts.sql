@@ -30,7 +30,7 @@ events as (
 
     select
         contact_id,
-        decayed_points,
+        {{ decayed_to_as_of('points', 'occurred_at') }} as decayed_points,
         occurred_at
 
     from {{ ref('fct_engagement_events') }}

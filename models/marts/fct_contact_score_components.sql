@@ -1,8 +1,11 @@
 -- What made each contact's scores: one row per contact and component. For `icp_fit`, each ICP
 -- criterion its company or persona met, with its points (plus a `fit_bounds` row when the sum had
--- to be brought within 0-100); for `engagement`, each accepted event with the points it still
--- carries on the as-of day after decay and caps. Per contact and score, the points sum to the
--- score in dim_contacts.
+-- to be brought within 0-100); for `engagement`, each event type the contact engaged by, with the
+-- points its events still carry on the as-of day after caps and decay. Per contact and score, the
+-- points sum to the score in dim_contacts. fct_engagement_events lists the events themselves.
+--
+-- Scale: a row per contact and criterion or event type, rebuilt every run (the decay changes the
+-- engagement rows every day); the events are read once, three columns of them.
 with
 
 contacts as (
@@ -26,7 +29,14 @@ criteria_met as (
 
 events as (
 
-    select * from {{ ref('fct_engagement_events') }}
+    select
+        contact_id,
+        event_type,
+        points,
+        is_capped,
+        occurred_at
+
+    from {{ ref('fct_engagement_events') }}
 
 ),
 
@@ -101,19 +111,44 @@ fit_bounds as (
 
 ),
 
+events_per_type as (
+
+    select
+        contact_id,
+        event_type,
+        count(*) as event_count,
+        sum(case when is_capped then 1 else 0 end) as capped_count,
+        max(occurred_at) as last_occurred_at,
+        sum(points) as points,
+        -- summed as exact decimals (each term to 1e-12): a float sum's last digits depend on the
+        -- order the engine adds the rows in, and must not differ between two builds or engines
+        sum(cast({{ decayed_to_as_of('points', 'occurred_at') }} as decimal(38, 12))) as decayed_points
+
+    from events
+    group by contact_id, event_type
+
+),
+
 engagement_components as (
 
     select
         contact_id,
         'engagement' as score,
-        event_id as component_id,
+        event_type as component_id,
         event_type as component,
-        case when is_capped then 'capped: over the period limit' end as detail,
-        occurred_at,
-        cast(base_points as double) as base_points,
-        decayed_points as points
+        -- "3 events, 1 over the period limit"
+        cast(event_count as {{ dbt.type_string() }})
+        || case when event_count = 1 then ' event' else ' events' end
+        || case
+            when capped_count > 0
+                then ', ' || cast(capped_count as {{ dbt.type_string() }}) || ' over the period limit'
+            else ''
+        end as detail,
+        last_occurred_at as occurred_at,
+        cast(points as double) as base_points,
+        cast(decayed_points as double) as points
 
-    from events
+    from events_per_type
 
 ),
 

@@ -1,15 +1,72 @@
--- One row per accepted engagement event, with the contact's engagement score right after the
--- instant it happened at (all events of one instant share it: see int_engagement_instants_scored)
--- and the points it still carries at the end of the as-of day, an event's points halving every
--- `engagement_half_life_days`. The event grain is written here once: dim_contacts and
--- fct_contact_score_components read it rather than a copy.
+{{
+    config(
+        materialized=by_contact_materialization(),
+        incremental_strategy='replace_contacts',
+        on_schema_change='fail',
+        meta={
+            'materialized_because': (
+                'incremental by contact: a run rewrites the events of the contacts whose inputs'
+                ' changed and adds those the as-of day now reaches (macros/incremental.sql)'
+            ),
+            'as_of_column': 'occurred_at',
+        },
+    )
+}}
+-- depends_on: {{ ref('int_contact_changes') }}
+
+-- One row per accepted engagement event up to the as-of day, with the contact's engagement
+-- score right after the instant it happened at (all events of one instant share it: see
+-- int_engagement_instants_scored) and its contact's current company. The event grain is written
+-- here once: dim_contacts and fct_contact_score_components read it rather than a copy.
+--
+-- Points are stored as earned, not decayed: the decay to the as-of day would change every row
+-- every day. Readers decay them where they sum them (macro `decayed_to_as_of`).
+--
+-- Incremental by contact (macros/incremental.sql). A row depends on the as-of day only through
+-- the cut at its end and the contact's current company (in the contact's fingerprint:
+-- int_contacts_fingerprinted). So a run rewrites every event of the contacts whose inputs
+-- changed, adds for every other contact its events after the latest event held and before the
+-- end of the as-of day (a later day than the last build's), and the strategy removes the
+-- rows dated at or after the end of the as-of day (an earlier day). A next day with no new
+-- facts adds that day's events and rewrites nothing.
+--
+-- A change of columns is a change of the project, which rebuilds it in full
+-- (`on_schema_change='fail'` only guards against a build that would not).
+--
+-- Scale: an incremental run reads the attributed events of the contacts to rebuild and of the
+-- days the as-of day moved over, and deletes and writes only those rows.
 with
+
+{% if is_incremental() %}
+
+contacts_to_rebuild as (
+
+    select contact_id from {{ contacts_to_rebuild() }}
+
+),
+
+-- the latest event this table holds: later ones, up to the end of the as-of day, are new here
+held_until as (
+
+    select coalesce(max(occurred_at), {{ earliest_timestamp() }}) as occurred_at
+    from {{ this }}
+
+),
+
+{% endif %}
 
 -- the attributed events run past the as-of day (they do not depend on it); this ends with it
 events as (
 
     select * from {{ ref('int_engagement_events_attributed') }}
-    where occurred_at < {{ as_of_at() }}
+    where
+        occurred_at < {{ as_of_at() }}
+    {% if is_incremental() -%}
+        and (
+            contact_id in (select contact_id from contacts_to_rebuild)
+            or occurred_at > (select occurred_at from held_until)
+        )
+    {%- endif %}
 
 ),
 
@@ -49,10 +106,6 @@ final as (
         -- numerics
         events.base_points,
         events.points,
-        events.points * power(
-            2.0,
-            -{{ days_between('events.occurred_at', as_of_at()) }} / {{ var('engagement_half_life_days') }}
-        ) as decayed_points,
         instants.score_after_instant as score_after_event,
 
         -- booleans
@@ -62,7 +115,8 @@ final as (
         events.is_capped,
 
         -- timestamps
-        events.occurred_at
+        events.occurred_at,
+        {{ build_started_at() }} as built_at
 
     from events
     inner join instants

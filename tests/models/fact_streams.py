@@ -40,7 +40,12 @@ AS_OF = date(2025, 12, 31)
 
 # The public tables the properties read, and the selector that builds exactly them (and their
 # parents, seeds included): a full `dbt build` would also run every data test, far slower.
-MART_SELECTOR = "+dim_contacts +fct_funnel_transitions +fct_funnel_daily"
+MART_SELECTOR = (
+    "+dim_contacts +fct_funnel_transitions +fct_funnel_daily +fct_contact_score_components"
+)
+# Bookkeeping columns: when the build that computed a row started, which differs between two
+# builds of the same facts by design.
+BOOKKEEPING_COLUMNS = frozenset({"built_at"})
 STAGES = funnel_stages()
 
 # --- Facts ------------------------------------------------------------------------------------
@@ -65,6 +70,7 @@ class Contact:
     department: str | None
     lead_source: str | None
     created_at: datetime | None
+    updated_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -498,6 +504,8 @@ class Marts:
     dim_contacts: Table
     transitions: Table
     daily: Table
+    events: Table
+    score_components: Table
 
 
 class MartsBuilder:
@@ -564,6 +572,8 @@ class MartsBuilder:
                 dim_contacts=_read(connection, "marts.dim_contacts"),
                 transitions=_read(connection, "marts.fct_funnel_transitions"),
                 daily=_read(connection, "marts.fct_funnel_daily"),
+                events=_read(connection, "marts.fct_engagement_events"),
+                score_components=_read(connection, "marts.fct_contact_score_components"),
             )
 
     def _dbt(self, *args: str, as_of: date) -> None:
@@ -599,9 +609,11 @@ def _close_dbt_warehouse() -> None:
 
 
 def _read(connection: duckdb.DuckDBPyConnection, table: str) -> Table:
-    """Every row of a table; floats rounded to 6 decimals, since the last bits of a sum depend
-    on the order DuckDB adds its terms in, which no property is about."""
-    cursor = connection.execute(f"select * from {table}")
+    """Every row of a table but its bookkeeping columns; floats rounded to 6 decimals, since the
+    last bits of a sum depend on the order DuckDB adds its terms in, which no property is about."""
+    described = connection.execute(f"describe {table}").fetchall()
+    kept = ", ".join(f'"{name}"' for name, *_ in described if name not in BOOKKEEPING_COLUMNS)
+    cursor = connection.execute(f"select {kept} from {table}")
     columns = tuple(d[0] for d in cursor.description)
     rows = tuple(
         tuple(round(v, 6) if isinstance(v, float) else v for v in row) for row in cursor.fetchall()

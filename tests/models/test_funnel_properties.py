@@ -185,6 +185,25 @@ AN_EVENT_CHANGES_CONTACT = Extension(
     extended=_SENT_TO_AN_EMAIL.plus(FactStream(contacts=(_contact("C0009", ICP_PERSONA, day(1)),))),
 )
 
+# A contact moves to another company of the same fit, its new record dated before D but
+# delivered later: its events, with nothing else about it changing, now belong to the new
+# company's account.
+_AT_TARGET_ONE = FactStream(
+    contacts=(_contact("C0001", ICP_PERSONA, day(0)),),
+    events=_events_at("C0001", day(5), "form_submitted", "webinar_attended"),
+)
+A_CONTACT_CHANGES_COMPANY = Extension(
+    base=_AT_TARGET_ONE,
+    cutoff_day=day(10).date(),
+    extended=_AT_TARGET_ONE.plus(
+        FactStream(
+            contacts=(
+                replace(_AT_TARGET_ONE.contacts[0], company_id="K-TARGET-2", updated_at=day(8)),
+            )
+        )
+    ),
+)
+
 
 # --- Properties of one stream -------------------------------------------------------------------
 
@@ -324,7 +343,7 @@ def test_facts_dated_after_a_day_never_change_the_funnel_as_of_that_day(
 
 
 def _assert_same_marts(label: str, full: Marts, incremental: Marts) -> None:
-    for name in ("dim_contacts", "transitions", "daily"):
+    for name in ("dim_contacts", "transitions", "daily", "events", "score_components"):
         left, right = getattr(full, name), getattr(incremental, name)
         assert left.counter() == right.counter(), (
             f"{label}: {name} differs (left the full build, right the incremental one):\n"
@@ -336,6 +355,7 @@ def _assert_same_marts(label: str, full: Marts, incremental: Marts) -> None:
 @example(extension=KNOWN_LATER_FACTS)
 @example(extension=LATER_EVENTS_ONLY)
 @example(extension=AN_EVENT_CHANGES_CONTACT)
+@example(extension=A_CONTACT_CHANGES_COMPANY)
 @given(extension=extensions())
 def test_an_incremental_build_after_a_delivery_equals_a_full_build(
     builder: MartsBuilder, extension: Extension

@@ -1,8 +1,9 @@
 -- One row per contact of the as-of day with a fingerprint of what the funnel chain computes it
--- from (int_contact_facts_by_instant's contact-grain inputs): its identification, its fit periods,
--- its qualifying and disqualifying sales activities and its opportunities, all as of the as-of
--- day, with the vars and seeds the chain reads (a change to one changes every fingerprint).
--- int_contact_changes compares them with the last build's.
+-- from (int_contact_facts_by_instant's contact-grain inputs): its identification, its fit periods
+-- and their companies, its qualifying and disqualifying sales activities and its opportunities,
+-- all as of the as-of day, with the vars and seeds the chain reads (a change to one changes every
+-- fingerprint). int_contact_changes compares them with the last build's. The companies are not
+-- read by the chain but by fct_engagement_events, which carries each contact's current company.
 --
 -- Scale: one pass over the contact-grain tables (a row per contact, fit period, activity or
 -- opportunity); the events are not read here.
@@ -30,6 +31,7 @@ fit as (
 
     select
         contact_id,
+        company_id,
         icp_fit_score,
         is_icp,
         valid_from_at,
@@ -113,7 +115,8 @@ input_rows as (
 
     select
         contact_id,
-        'fit:' || {{ row_text(['icp_fit_score', 'is_icp', 'valid_from_at', 'valid_to_at']) }} as input_text
+        'fit:' || {{ row_text(['company_id', 'icp_fit_score', 'is_icp', 'valid_from_at', 'valid_to_at']) }}
+            as input_text
 
     from fit
 
