@@ -40,24 +40,51 @@
     {%- endif -%}
 {%- endmacro %}
 
-{# The `replace_contacts` incremental strategy: delete every row of the contacts to rebuild,
-   then insert the rows the model computed (none for a contact that is gone). A model that
-   ends with the as-of day names its date column in `meta.as_of_column`: its rows dated at or
-   after the end of the as-of day are deleted too (the day moved back), and the model may
-   insert rows of other contacts (days the as-of day moved forward over). #}
+{# The `replace_contacts` incremental strategy: replace the rows of the contacts to rebuild by
+   the rows the model computed (none for a contact that is gone). A model that ends with the
+   as-of day names its date column in `meta.as_of_column`: its rows dated at or after the end
+   of the as-of day are replaced too (the day moved back), and the model may compute rows of
+   other contacts (days the as-of day moved forward over).
+
+   A row computed again with the same values (`built_at` aside) stays as it is, with the
+   `built_at` of the build that first computed it: only the rows that changed are deleted and
+   inserted. A contact reached by one new event keeps most of its rows, so a daily run writes
+   and frees a small part of the table instead of every row of every contact it reached. The
+   comparison is null-safe; the models' rows are unique, so it is a set comparison. #}
 {% macro get_incremental_replace_contacts_sql(arg_dict) -%}
     {%- set target = arg_dict['target_relation'] -%}
-    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    {%- set computed = arg_dict['temp_relation'] -%}
+    {%- set names = arg_dict['dest_columns'] | map(attribute='name') | list -%}
+    {%- set columns = get_quoted_csv(names) -%}
+    {%- set compared = names | reject('equalto', 'built_at') | list -%}
     {%- set as_of_column = config.get('meta', {}).get('as_of_column') -%}
-    delete from {{ target }}
+    delete from {{ target }} as held
     where
-        contact_id in {{ b2b_funnel.contacts_to_rebuild(target) }}
-        {%- if as_of_column %}
-        or {{ as_of_column }} >= {{ b2b_funnel.as_of_at() }}
-        {%- endif %};
+        (
+            contact_id in {{ b2b_funnel.contacts_to_rebuild(target) }}
+            {%- if as_of_column %}
+            or {{ as_of_column }} >= {{ b2b_funnel.as_of_at() }}
+            {%- endif %}
+        )
+        and not exists (
+            select 1 from {{ computed }} as computed
+            where {{ b2b_funnel.same_values('computed', 'held', compared) }}
+        );
 
     insert into {{ target }} ({{ columns }})
-    select {{ columns }} from {{ arg_dict['temp_relation'] }}
+    select {{ columns }} from {{ computed }} as computed
+    where not exists (
+        select 1 from {{ target }} as kept
+        where {{ b2b_funnel.same_values('computed', 'kept', compared) }}
+    )
+{%- endmacro %}
+
+{# True when two rows hold the same values in `columns`, nulls equal to nulls. #}
+{% macro same_values(left, right, columns) -%}
+    {%- for column in columns -%}
+        {{ left }}.{{ adapter.quote(column) }} is not distinct from {{ right }}.{{ adapter.quote(column) }}
+        {%- if not loop.last %} and {% endif -%}
+    {%- endfor -%}
 {%- endmacro %}
 
 {# A text fingerprint of a row's values (nulls included), to compare rows across builds. #}

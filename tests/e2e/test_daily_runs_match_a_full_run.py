@@ -172,3 +172,34 @@ def test_a_daily_run_adds_the_day_s_events_and_keeps_the_others(homes) -> None:
         ).fetchone()
     assert builds == 1 + len(DAYS), (builds, by_the_first, events)
     assert by_the_first > events / 2, (builds, by_the_first, events)
+
+
+@pytest.mark.parametrize(
+    "table",
+    [
+        "intermediate.int_engagement_events_attributed",
+        "intermediate.int_engagement_instants_scored",
+        "intermediate.int_contact_facts_by_instant",
+        "intermediate.int_contact_states_folded",
+        "marts.fct_engagement_events",
+    ],
+)
+def test_a_daily_run_writes_only_the_rows_that_changed(homes, table: str) -> None:
+    """The last daily run recomputed every row of the contacts whose inputs changed, but wrote
+    only those that came out different (a new event's, the instant it joined): far fewer rows
+    than those contacts hold. The rows it wrote carry its `built_at`."""
+    daily, _ = homes
+    with duckdb.connect(str(daily / "warehouse.duckdb"), read_only=True) as connection:
+        written, held = connection.execute(
+            f"""
+            with rebuilt as (
+                select contact_id from intermediate.int_contact_changes
+                where changed_at = (select max(changed_at) from intermediate.int_contact_changes)
+            )
+            select
+                count(*) filter (where built_at = (select max(built_at) from {table})),
+                count(*) filter (where contact_id in (select contact_id from rebuilt))
+            from {table}
+            """
+        ).fetchone()
+    assert 0 < written < held / 2, (written, held)
