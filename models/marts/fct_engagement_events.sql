@@ -5,7 +5,7 @@
         on_schema_change='fail',
         meta={
             'materialized_because': (
-                'incremental by contact: a run rewrites the events of the contacts whose inputs'
+                'incremental by contact: a run recomputes the events of the contacts whose inputs'
                 ' changed and adds those the as-of day now reaches (macros/incremental.sql)'
             ),
             'as_of_column': 'occurred_at',
@@ -24,17 +24,18 @@
 --
 -- Incremental by contact (macros/incremental.sql). A row depends on the as-of day only through
 -- the cut at its end and the contact's current company (in the contact's fingerprint:
--- int_contacts_fingerprinted). So a run rewrites every event of the contacts whose inputs
--- changed, adds for every other contact its events after the latest event held and before the
--- end of the as-of day (a later day than the last build's), and the strategy removes the
--- rows dated at or after the end of the as-of day (an earlier day). A next day with no new
--- facts adds that day's events and rewrites nothing.
+-- int_contacts_fingerprinted). So a run recomputes every event of the contacts whose inputs
+-- changed (the strategy writes those that came out different), adds for every other contact
+-- its events after the latest event held and before the end of the as-of day (a later day
+-- than the last build's), and the strategy removes the rows dated at or after the end of the
+-- as-of day (an earlier day). A next day with no new facts adds that day's events and
+-- rewrites nothing.
 --
 -- A change of columns is a change of the project, which rebuilds it in full
 -- (`on_schema_change='fail'` only guards against a build that would not).
 --
 -- Scale: an incremental run reads the attributed events of the contacts to rebuild and of the
--- days the as-of day moved over, and deletes and writes only those rows.
+-- days the as-of day moved over, and deletes and writes only the rows that changed.
 with
 
 {% if is_incremental() %}
