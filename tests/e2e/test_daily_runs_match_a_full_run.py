@@ -22,11 +22,13 @@ import duckdb
 import pytest
 
 from orchestration.contract import ENTITIES
+from orchestration.settings import PROJECT_DIR
 from orchestration.synthetic import generate
 
 pytestmark = pytest.mark.e2e
 
 FUNNEL = str(Path(sys.executable).parent / "funnel")
+DBT = str(Path(sys.executable).parent / "dbt")
 BASE_DAY = dt.date(2026, 6, 27)
 DAYS = [BASE_DAY + dt.timedelta(days=n) for n in (1, 2, 3)]
 
@@ -203,3 +205,60 @@ def test_a_daily_run_writes_only_the_rows_that_changed(homes, table: str) -> Non
             """
         ).fetchone()
     assert 0 < written < held / 2, (written, held)
+
+
+def test_the_tests_on_the_latest_build_still_see_a_duplicate_of_an_older_row(
+    homes, tmp_path: Path
+) -> None:
+    """The uniqueness tests of the event grain read only what the latest build wrote (the
+    contacts it touched, the ids it wrote) but must still catch a row it wrote that duplicates
+    a row an earlier build left: a (contact, instant) written twice, an event id given to two
+    contacts."""
+    daily, _ = homes
+    home = tmp_path / "home"
+    home.mkdir()
+    shutil.copy(daily / "warehouse.duckdb", home / "warehouse.duckdb")
+    with duckdb.connect(str(home / "warehouse.duckdb")) as connection:
+        # an older row written again by the latest build: in the fold, the same contact and
+        # instant; in the events, the same event id under another contact
+        for table in ("intermediate.int_contact_states_folded", "marts.fct_engagement_events"):
+            latest = f"(select max(built_at) from {table})"
+            described = connection.execute(f"describe {table}").fetchall()
+            values = ", ".join(
+                latest
+                if name == "built_at"
+                else "contact_id || '-other'"
+                if name == "contact_id" and table.startswith("marts.")
+                else f'"{name}"'
+                for name, *_ in described
+            )
+            inserted = connection.execute(
+                f"insert into {table} select {values} from {table}"
+                f" where built_at < {latest} limit 1"
+            ).fetchone()[0]
+            assert inserted == 1, table
+    tested = subprocess.run(
+        [
+            DBT,
+            "test",
+            "--select",
+            "int_contact_states_folded",
+            "fct_engagement_events",
+            "--exclude-resource-type",
+            "unit_test",
+            "--profiles-dir",
+            str(PROJECT_DIR),
+            "--target-path",
+            str(tmp_path / "target"),
+        ],
+        cwd=PROJECT_DIR,
+        env={**os.environ, "FUNNEL_HOME": str(home), "FUNNEL_AS_OF": DAYS[-1].isoformat()},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    failed = [line for line in tested.stdout.splitlines() if " FAIL " in line]
+    assert any("unique_combination_of_columns_int_contact_states_folded" in f for f in failed), (
+        tested.stdout[-3000:]
+    )
+    assert any("unique_fct_engagement_events_event_id" in f for f in failed), tested.stdout[-3000:]
