@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from unittest import mock
 
 import duckdb
 import pytest
@@ -118,3 +119,34 @@ def test_dbt_connects_with_the_limit_and_temp_folder_funnel_exports(tmp_path: Pa
     assert shown.returncode == 0, shown.stdout[-2000:] + shown.stderr[-2000:]
     assert '"300.0 MiB"' in shown.stdout
     assert str(tmp_path / "tmp") in shown.stdout
+
+
+@pytest.mark.slow
+def test_dbt_keeps_working_after_a_query_spilled_to_the_temp_folder(tmp_path: Path) -> None:
+    """dbt opens a cursor per node. Settings given as `SET` on each cursor fail once DuckDB has
+    spilled ("Cannot switch temporary directory after the current one has been used"), so every
+    node after the first spill would fail: the temp folder is set once, when the database opens."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    from dbt.cli.main import dbtRunner
+
+    from orchestration.settings import PROJECT_DIR
+
+    options = ["--quiet", "--profiles-dir", str(PROJECT_DIR), "--project-dir", str(PROJECT_DIR)]
+    options += ["--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")]
+    spilling = (
+        "select count(*) as n from (select md5(i::varchar) as h from range(3000000) t(i)"
+        " order by h offset 1)"
+    )
+    variables = {"FUNNEL_HOME": str(tmp_path), MEMORY_LIMIT_ENV: "100MiB"}
+    with mock.patch.dict(os.environ, variables):
+        try:
+            # one process, one DuckDB instance: the second command opens a new cursor on it
+            results = [
+                dbtRunner().invoke(["show", "--inline", query, *options])
+                for query in (spilling, "select 1 as one")
+            ]
+        finally:  # dbt-duckdb keeps the database open in a class attribute: close it
+            if DuckDBConnectionManager._ENV is not None:
+                DuckDBConnectionManager._ENV.close()
+                DuckDBConnectionManager._ENV = None
+    assert [r.success for r in results] == [True, True], [str(r.exception) for r in results]
