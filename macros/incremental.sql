@@ -1,11 +1,12 @@
 {#
     Incremental by contact. The funnel chain (int_engagement_events_attributed to
     int_contact_states_folded) is computed contact by contact, and a contact's rows depend only on
-    its own inputs. On DuckDB these models are incremental: a run rebuilds every row of the
-    contacts whose inputs changed since the model last ran (`int_contact_changes` lists them,
-    with when), and keeps every other contact's rows. Each row records when the build that
-    computed it started (`built_at`), so a model that failed or was skipped in a build catches
-    up with every change since in the next one. On other engines the models are tables.
+    its own inputs. On DuckDB these models are incremental: a run recomputes every row of the
+    contacts whose inputs changed since the model last wrote a row (`int_contact_changes` lists
+    them, with when), writes those that came out different, and keeps every other row. Each
+    row records the build that first computed it with its values (`built_at`), so a model that
+    failed or was skipped in a build catches up with every change since in the next one. On
+    other engines the models are tables.
 #}
 
 {# The materialization of an incremental-by-contact model on this target. #}

@@ -40,12 +40,6 @@ with
 
 {% if is_incremental() %}
 
-contacts_to_rebuild as (
-
-    select contact_id from {{ contacts_to_rebuild() }}
-
-),
-
 -- the latest event this table holds: later ones, up to the end of the as-of day, are new here
 held_until as (
 
@@ -64,7 +58,7 @@ events as (
         occurred_at < {{ as_of_at() }}
     {% if is_incremental() -%}
         and (
-            contact_id in (select contact_id from contacts_to_rebuild)
+            contact_id in {{ contacts_to_rebuild() }}
             or occurred_at > (select occurred_at from held_until)
         )
     {%- endif %}
