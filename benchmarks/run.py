@@ -125,6 +125,44 @@ def compare_floor(out: Path, warehouse: Path) -> None:
     out.unlink()
 
 
+def print_breakdown(run_id: str, top: int) -> None:
+    """A run's Dagster steps with their times, and its slowest dbt nodes (each node's own time,
+    on dbt's threads), from the run's events in the home's Dagster instance."""
+    from dagster import DagsterEventType, DagsterInstance
+
+    print("\nDagster steps:")
+    starts: dict[str, float] = {}
+    durations = []
+    with DagsterInstance.get() as instance:
+        for entry in instance.all_logs(run_id):
+            event = entry.dagster_event
+            if event is None:
+                continue
+            if event.event_type == DagsterEventType.ASSET_MATERIALIZATION:
+                materialization = event.event_specific_data.materialization
+                duration = materialization.metadata.get("Execution Duration")
+                if duration is not None:
+                    durations.append((duration.value, materialization.asset_key.to_user_string()))
+            elif event.step_key is None:
+                continue
+            elif event.event_type == DagsterEventType.STEP_START:
+                starts[event.step_key] = entry.timestamp
+            elif event.event_type == DagsterEventType.STEP_SUCCESS:
+                seconds = entry.timestamp - starts[event.step_key]
+                print(f"  {event.step_key:<40} {seconds:8.1f} s")
+    print(f"\nSlowest dbt nodes (of the dbt step; {sum(d for d, _ in durations):.1f} s in all):")
+    for seconds, key in sorted(durations, reverse=True)[:top]:
+        print(f"  {key:<58} {seconds:8.1f} s")
+
+
+def latest_run_id() -> str:
+    """The id of the latest run in the home's Dagster instance."""
+    from dagster import DagsterInstance
+
+    with DagsterInstance.get() as instance:
+        return instance.get_runs(limit=1)[0].run_id
+
+
 def run_full(paths, as_of: dt.date, top: int, figures: Figures) -> None:
     from orchestration.cli import _execute
 
@@ -137,32 +175,7 @@ def run_full(paths, as_of: dt.date, top: int, figures: Figures) -> None:
     figures.add(f"`funnel run` as of {as_of}, from an empty warehouse", total, peak.gib)
 
     print(f"\nfunnel run as of {as_of} on {paths.home}: {total:.1f} s in all")
-    print("\nDagster steps:")
-    from dagster import DagsterInstance
-
-    starts: dict[str, float] = {}
-    with DagsterInstance.get() as instance:
-        for entry in instance.all_logs(result.run_id):
-            event = entry.dagster_event
-            if event is None or event.step_key is None:
-                continue
-            if event.event_type_value == "STEP_START":
-                starts[event.step_key] = entry.timestamp
-            elif event.event_type_value == "STEP_SUCCESS":
-                seconds = entry.timestamp - starts[event.step_key]
-                print(f"  {event.step_key:<40} {seconds:8.1f} s")
-
-    print("\nSlowest dbt nodes (of the dbt step):")
-    durations = []
-    for event in result.all_events:
-        if event.event_type_value != "ASSET_MATERIALIZATION":
-            continue
-        materialization = event.event_specific_data.materialization
-        duration = materialization.metadata.get("Execution Duration")
-        if duration is not None:
-            durations.append((duration.value, materialization.asset_key.to_user_string()))
-    for seconds, key in sorted(durations, reverse=True)[:top]:
-        print(f"  {key:<58} {seconds:8.1f} s")
+    print_breakdown(result.run_id, top)
 
     with duckdb.connect(str(paths.warehouse), read_only=True) as connection:
         print("\nPublic tables:")
@@ -176,9 +189,12 @@ def run_full(paths, as_of: dt.date, top: int, figures: Figures) -> None:
     print(f"\nwarehouse.duckdb {size:.2f} GiB; peak memory {peak.gib:.2f} GiB (process tree)")
 
 
-def run_increments(home: Path, as_of: dt.date, shares: list[float], figures: Figures) -> None:
-    """Each share delivered on the next day and run; prints the time and the warehouse's size
-    against its size after the full run (a file that grows run after run would show here)."""
+def run_increments(
+    home: Path, as_of: dt.date, shares: list[float], top: int, figures: Figures
+) -> None:
+    """Each share delivered on the next day and run; prints the time, where it went, and the
+    warehouse's size against its size after the full run (a file that grows run after run would
+    show here)."""
     from increment import write_next_day_events
 
     warehouse = home / "warehouse.duckdb"
@@ -210,6 +226,7 @@ def run_increments(home: Path, as_of: dt.date, shares: list[float], figures: Fig
             f" warehouse.duckdb {size / 2**30:.2f} GiB, {size / full_size:.2f}x its size after"
             " the full run"
         )
+        print_breakdown(latest_run_id(), top)
         figures.add(
             f"next day +{share:.1%} events ({rows:,}): `funnel run --as-of {day}`",
             seconds,
@@ -291,7 +308,7 @@ def main(argv: list[str] | None = None) -> None:
     if floor_out:
         compare_floor(floor_out, paths.warehouse)
     if shares:
-        run_increments(home, args.as_of, shares, figures)
+        run_increments(home, args.as_of, shares, args.top, figures)
     if not args.no_bi:
         run_bi_queries(paths.serving, args.bi_repeats, figures)
     print(f"\nFigures ({home}):")

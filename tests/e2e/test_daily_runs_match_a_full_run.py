@@ -211,24 +211,28 @@ def test_the_tests_on_the_latest_build_still_see_a_duplicate_of_an_older_row(
     homes, tmp_path: Path
 ) -> None:
     """The uniqueness tests of the event grain read only what the latest build wrote (the
-    contacts it touched, the ids it wrote) but must still catch a row it wrote that duplicates
-    a row an earlier build left: a (contact, instant) written twice, an event id given to two
-    contacts."""
+    contacts it touched, the ids it wrote or appended) but must still catch a row it wrote that
+    duplicates a row an earlier build left: a (contact, instant) written twice, an event id given
+    to two contacts."""
     daily, _ = homes
     home = tmp_path / "home"
     home.mkdir()
     shutil.copy(daily / "warehouse.duckdb", home / "warehouse.duckdb")
     with duckdb.connect(str(home / "warehouse.duckdb")) as connection:
         # an older row written again by the latest build: in the fold, the same contact and
-        # instant; in the events, the same event id under another contact
-        for table in ("intermediate.int_contact_states_folded", "marts.fct_engagement_events"):
+        # instant; in the events (staged and public), the same event id under another contact
+        for table in (
+            "intermediate.int_contact_states_folded",
+            "marts.fct_engagement_events",
+            "staging.stg_landing__engagement_events",
+        ):
             latest = f"(select max(built_at) from {table})"
             described = connection.execute(f"describe {table}").fetchall()
             values = ", ".join(
                 latest
                 if name == "built_at"
                 else "contact_id || '-other'"
-                if name == "contact_id" and table.startswith("marts.")
+                if name == "contact_id" and not table.startswith("intermediate.")
                 else f'"{name}"'
                 for name, *_ in described
             )
@@ -244,6 +248,7 @@ def test_the_tests_on_the_latest_build_still_see_a_duplicate_of_an_older_row(
             "--select",
             "int_contact_states_folded",
             "fct_engagement_events",
+            "stg_landing__engagement_events",
             "--exclude-resource-type",
             "unit_test",
             "--profiles-dir",
@@ -261,4 +266,8 @@ def test_the_tests_on_the_latest_build_still_see_a_duplicate_of_an_older_row(
     assert any("unique_combination_of_columns_int_contact_states_folded" in f for f in failed), (
         tested.stdout[-3000:]
     )
-    assert any("unique_fct_engagement_events_event_id" in f for f in failed), tested.stdout[-3000:]
+    for test in (
+        "unique_fct_engagement_events_event_id",
+        "unique_stg_landing__engagement_events_event_id",
+    ):
+        assert any(test in f for f in failed), tested.stdout[-3000:]

@@ -122,7 +122,9 @@ final as (
         renamed.url,
         renamed.is_known_event_type,
         renamed.occurred_at,
-        renamed.loaded_at
+        renamed.loaded_at,
+        -- the build that appended the row: its tests read what the latest build appended
+        {{ build_started_at() }} as built_at
 
     from renamed
     left join later_loads
