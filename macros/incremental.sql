@@ -27,8 +27,78 @@
     )
 {%- endmacro %}
 
+{# The chain's models, in the order they are built. #}
+{% macro chain_models() -%}
+    {{- return([
+        'int_engagement_events_attributed', 'int_engagement_instants_scored',
+        'int_contact_facts_by_instant', 'int_contact_states_folded', 'fct_engagement_events',
+    ]) -}}
+{%- endmacro %}
+
+{# The relation a model of this project was built into, or none when it does not exist yet.
+   For a model that cannot `ref` it: one of its own descendants. #}
+{% macro model_relation(name) -%}
+    {%- if not execute -%}{{ return(none) }}{%- endif -%}
+    {%- set node = graph.nodes.values() | selectattr('resource_type', 'equalto', 'model')
+        | selectattr('name', 'equalto', name) | first -%}
+    {{- return(adapter.get_relation(database=node.database, schema=node.schema, identifier=node.alias)) -}}
+{%- endmacro %}
+
+{# Until when every chain model has caught up with the changes int_contact_changes recorded:
+   the earliest of the chain models' latest `built_at` (the earliest timestamp when one of them
+   is missing). A model that computed a build's changes but found nothing different to write
+   keeps an older `built_at`: its changes are then taken again, which costs work, not
+   correctness. #}
+{% macro chain_caught_up_at() -%}
+    {%- set latest = [] -%}
+    {%- for name in b2b_funnel.chain_models() -%}
+        {%- set relation = b2b_funnel.model_relation(name) -%}
+        {%- if relation is none -%}
+            {%- do latest.append(b2b_funnel.earliest_timestamp()) -%}
+        {%- else -%}
+            {%- do latest.append(
+                '(select coalesce(max(built_at), ' ~ b2b_funnel.earliest_timestamp() ~ ') from ' ~ relation ~ ')'
+            ) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    least({{ latest | join(', ') }})
+{%- endmacro %}
+
 {% macro earliest_timestamp() -%}
     cast('1900-01-01 00:00:00' as {{ dbt.type_timestamp() }})
+{%- endmacro %}
+
+{# The contacts to rebuild with the instant from which (null: from their start), since
+   `relation` (this model by default) was built: a subquery with columns contact_id and
+   rebuild_from_at. #}
+{% macro contacts_to_rebuild_from(relation=none) -%}
+    (
+        select
+            contact_id,
+            rebuild_from_at
+        from {{ ref('int_contact_changes') }}
+        where changed_at > (
+            select coalesce(max(built_at), {{ b2b_funnel.earliest_timestamp() }})
+            from {{ relation or this }}
+        )
+    )
+{%- endmacro %}
+
+{# A condition on a contact id and an instant: in an incremental run, the contact is one to
+   rebuild and the instant is one it is rebuilt from; in a full build, always true. #}
+{% macro is_row_to_rebuild(contact_id, at) -%}
+    {%- if is_incremental() -%}
+        exists (
+            {#- the subquery's columns are renamed, so that unqualified names refer to the model's -#}
+            select 1
+            from {{ b2b_funnel.contacts_to_rebuild_from() }} as rebuilt (rebuilt_contact_id, rebuilt_from_at)
+            where
+                rebuilt_contact_id = {{ contact_id }}
+                and (rebuilt_from_at is null or {{ at }} >= rebuilt_from_at)
+        )
+    {%- else -%}
+        true
+    {%- endif -%}
 {%- endmacro %}
 
 {# A condition on a contact id column: in an incremental run, the contact is one to rebuild;
@@ -42,7 +112,10 @@
 {%- endmacro %}
 
 {# The `replace_contacts` incremental strategy: replace the rows of the contacts to rebuild by
-   the rows the model computed (none for a contact that is gone). A model that ends with the
+   the rows the model computed (none for a contact that is gone). A contact rebuilt from an
+   instant (`rebuild_from_at`) has its rows replaced from that instant on, or from its earliest
+   row the model computed when that is earlier (the row before a new instant, which the new
+   instant changes); its earlier rows stay. The chain's rows are dated by `occurred_at`. A model that ends with the
    as-of day names its date column in `meta.as_of_column`: its rows dated at or after the end
    of the as-of day are replaced too (the day moved back), and the model may compute rows of
    other contacts (days the as-of day moved forward over).
@@ -62,7 +135,25 @@
     delete from {{ target }} as held
     where
         (
-            contact_id in {{ b2b_funnel.contacts_to_rebuild(target) }}
+            exists (
+                select 1
+                from {{ b2b_funnel.contacts_to_rebuild_from(target) }} as rebuilt
+                left join (
+                    select
+                        contact_id,
+                        min(occurred_at) as occurred_at
+                    from {{ computed }}
+                    group by contact_id
+                ) as first_computed
+                    on rebuilt.contact_id = first_computed.contact_id
+                where
+                    rebuilt.contact_id = held.contact_id
+                    and (
+                        rebuilt.rebuild_from_at is null
+                        or held.occurred_at >= rebuilt.rebuild_from_at
+                        or held.occurred_at >= first_computed.occurred_at
+                    )
+            )
             {%- if as_of_column %}
             or {{ as_of_column }} >= {{ b2b_funnel.as_of_at() }}
             {%- endif %}

@@ -58,7 +58,7 @@ events as (
         occurred_at < {{ as_of_at() }}
     {% if is_incremental() -%}
         and (
-            contact_id in {{ contacts_to_rebuild() }}
+            {{ is_row_to_rebuild('contact_id', 'occurred_at') }}
             or occurred_at > (select occurred_at from held_until)
         )
     {%- endif %}

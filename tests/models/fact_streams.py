@@ -542,6 +542,24 @@ class MartsBuilder:
         self._deliver(then.minus(first), "later")
         return self._build_marts(then_as_of)
 
+    def build_in_deliveries(self, *deliveries: tuple[FactStream, date, tuple[str, ...]]) -> Marts:
+        """Build each stream in turn as of its day with the given dbt options (the first in
+        full, each later one incrementally, on what it adds to the one before)."""
+        shutil.rmtree(self.home, ignore_errors=True)
+        delivered = FactStream(companies=())
+        marts = None
+        for number, (stream, as_of, options) in enumerate(deliveries):
+            self._deliver(stream.minus(delivered), f"delivery-{number}" if number else "")
+            delivered = stream
+            marts = self._build_marts(as_of, *options)
+        assert marts is not None
+        return marts
+
+    def read(self, table: str) -> Table:
+        """A table of the warehouse the latest build left."""
+        with duckdb.connect(str(self.home / "warehouse.duckdb"), read_only=True) as connection:
+            return _read(connection, table)
+
     def _build(self, stream: FactStream, as_of: date) -> Marts:
         shutil.rmtree(self.home, ignore_errors=True)
         self._deliver(stream, "")

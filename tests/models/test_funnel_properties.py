@@ -16,6 +16,7 @@ each stream is built once.
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime
@@ -205,6 +206,63 @@ A_CONTACT_CHANGES_COMPANY = Extension(
 )
 
 
+# Later events among held ones: only new events, so an incremental build computes each contact
+# from its first new event on and keeps what came before. New events fall on an instant the
+# contact already had (joining it, one of them over its type's monthly cap) and between held
+# instants, after an MQL, a recycling and a disqualification; one is dated before its contact's
+# record was created (so the contact is computed again from its start).
+def _event(event_id: str, contact_id: str, event_type: str, at: datetime) -> Event:
+    return Event(event_id, contact_id, event_type, at)
+
+
+_MQL_BURST = ("demo_requested", "form_submitted", "webinar_attended", "email_replied")
+_HELD_HISTORIES = FactStream(
+    contacts=(
+        _contact("C0001", ICP_PERSONA, day(0)),
+        _contact("C0002", ICP_PERSONA, day(0)),
+        _contact("C0003", ICP_PERSONA, day(0)),
+        _contact("C0004", ICP_PERSONA, day(50)),
+    ),
+    events=(
+        # C0001: an MQL on day 5, then held instants on days 40 (two downloads) and 60
+        *(_event(f"E1-{i}", "C0001", t, day(5)) for i, t in enumerate(_MQL_BURST)),
+        _event("E1-5", "C0001", "content_downloaded", day(40)),
+        _event("E1-6", "C0001", "content_downloaded", day(40)),
+        _event("E1-7", "C0001", "page_viewed", day(60)),
+        # C0002: an MQL on day 2, recycled as its score decays, then a page view on day 150
+        *(_event(f"E2-{i}", "C0002", t, day(2)) for i, t in enumerate(_MQL_BURST)),
+        _event("E2-5", "C0002", "page_viewed", day(150)),
+        # C0003: disqualified on day 3, a reply on day 20
+        _event("E3-1", "C0003", "email_replied", day(20)),
+        # C0004: a form filled in on day 20, before its record (day 50)
+        _event("E4-1", "C0004", "form_submitted", day(20)),
+    ),
+    activities=(
+        Activity("A3", "C0003", "call", day(3), "disqualified", False, False, False, "no_budget"),
+    ),
+)
+LATER_EVENTS_AMONG_HELD_ONES = Extension(
+    base=_HELD_HISTORIES,
+    cutoff_day=day(10).date(),
+    extended=_HELD_HISTORIES.plus(
+        FactStream(
+            companies=(),
+            events=(
+                _event("X1-1", "C0001", "content_downloaded", day(40)),
+                _event("X1-2", "C0001", "content_downloaded", day(40)),
+                _event("X1-3", "C0001", "email_replied", day(50)),
+                *(_event(f"X2-{i}", "C0002", t, day(120)) for i, t in enumerate(_MQL_BURST)),
+                _event("X3-1", "C0003", "demo_requested", day(20)),
+                _event("X3-2", "C0003", "webinar_attended", day(30)),
+                _event("X4-1", "C0004", "webinar_attended", day(30)),
+                _event("X4-2", "C0004", "email_replied", day(60)),
+                _event("X2-9", "C0002", "page_viewed", day(140)),
+            ),
+        )
+    ),
+)
+
+
 # --- Properties of one stream -------------------------------------------------------------------
 
 
@@ -356,6 +414,7 @@ def _assert_same_marts(label: str, full: Marts, incremental: Marts) -> None:
 @example(extension=LATER_EVENTS_ONLY)
 @example(extension=AN_EVENT_CHANGES_CONTACT)
 @example(extension=A_CONTACT_CHANGES_COMPANY)
+@example(extension=LATER_EVENTS_AMONG_HELD_ONES)
 @given(extension=extensions())
 def test_an_incremental_build_after_a_delivery_equals_a_full_build(
     builder: MartsBuilder, extension: Extension
@@ -368,6 +427,32 @@ def test_an_incremental_build_after_a_delivery_equals_a_full_build(
         extension.base, extension.cutoff_day, everything, AS_OF
     )
     _assert_same_marts("forward", builder.build(everything), incremental)
+
+
+def test_a_chain_model_left_out_of_a_build_catches_up_in_the_next(builder: MartsBuilder) -> None:
+    """A build that leaves out the fold (as a failed or interrupted build would) lets the next
+    one catch up: it folds every contact from the earliest change it missed, not only from the
+    latest one."""
+    extension = LATER_EVENTS_AMONG_HELD_ONES
+    new_events = extension.extended.minus(extension.base).events
+    # the fold misses the earlier new events (C0002's return to MQL on day 120 among them); the
+    # next build brings a later one of the same contact (day 140)
+    earlier = tuple(event for event in new_events if event.occurred_at < day(125))
+    first_half = replace(extension.base, events=extension.base.events + earlier)
+    incremental = builder.build_in_deliveries(
+        (extension.base, extension.cutoff_day, ()),
+        (first_half, extension.cutoff_day, ("--exclude", "int_contact_states_folded")),
+        (extension.extended, AS_OF, ()),
+    )
+    # who the last build rebuilt from when: C0002 from its missed return (day 120), not from its
+    # latest event (day 140); C0001 and C0003 were left as the missed build recorded them; C0004,
+    # with events before its record, from its start
+    assert builder.read("intermediate.int_contact_changes").select(
+        "contact_id", "rebuild_from_at"
+    ).counter() == Counter(
+        [("C0001", day(40)), ("C0002", day(120)), ("C0003", day(20)), ("C0004", None)]
+    )
+    _assert_same_marts("catching up", builder.build(extension.extended), incremental)
 
 
 @settings(few_examples, max_examples=1)

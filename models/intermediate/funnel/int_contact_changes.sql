@@ -23,6 +23,14 @@
 -- A contact that is gone (merged into another, forgotten, not known on an earlier as-of day)
 -- keeps a row without fingerprint, so its rows are removed downstream.
 --
+-- From when (`rebuild_from_at`): a contact whose only news is new events is computed again from
+-- its earliest new event, since every rule of the chain runs forward in time and its rows
+-- before that instant stay as they are (an event dated at or before the contact is first known
+-- counts at its identification, so that contact is computed from its start); any other change
+-- computes the contact again from its start. A change recorded by a build that some chain model
+-- has not caught up with (it was left out of that build, or failed in it) is merged with the
+-- new one, so that no model skips the earlier instant.
+--
 -- Scale: the events read are only the new ones and those naming a changed key; the
 -- fingerprints (int_contacts_fingerprinted) read the contact-grain tables.
 with
@@ -39,40 +47,33 @@ events as (
         event_id,
         contact_id as source_contact_id,
         email,
+        occurred_at,
         loaded_at
 
     from {{ ref('stg_landing__engagement_events') }}
 
 ),
 
--- what the last build left (nothing, in a full build)
-previous as (
-
-    select
-        contact_id,
-        inputs_fingerprint
-
-    {% if is_incremental() -%}
-        from {{ this }}
-    {%- else -%}
-        from fingerprints
-        where false
-    {%- endif %}
-
-),
-
--- contacts whose own inputs changed, appeared or are gone
+-- contacts whose own inputs changed, appeared or are gone: computed again from their start
 fingerprints_changed as (
 
-    select coalesce(fingerprints.contact_id, previous.contact_id) as contact_id
+    select
+        {% if is_incremental() -%}
+            coalesce(fingerprints.contact_id, previous.contact_id) as contact_id,
+        {%- else -%}
+            contact_id,
+        {%- endif %}
+        cast(null as {{ dbt.type_timestamp() }}) as rebuild_from_at
 
     from fingerprints
-    full outer join previous
-        on fingerprints.contact_id = previous.contact_id
-    where
-        (fingerprints.inputs_fingerprint is null and previous.inputs_fingerprint is not null)
-        or fingerprints.inputs_fingerprint != previous.inputs_fingerprint
-        or previous.contact_id is null
+    {% if is_incremental() -%}
+        full outer join {{ this }} as previous
+            on fingerprints.contact_id = previous.contact_id
+        where
+            (fingerprints.inputs_fingerprint is null and previous.inputs_fingerprint is not null)
+            or fingerprints.inputs_fingerprint != previous.inputs_fingerprint
+            or previous.contact_id is null
+    {%- endif %}
 
 ),
 
@@ -95,25 +96,44 @@ keys_changed as (
 
 ),
 
--- the events loaded since the last build, and those naming a key that changed since
-events_to_place as (
+events_flagged as (
 
-    select events.*
-
-    from events
-    where
+    select
+        events.*,
         events.loaded_at > (
             select coalesce(max(events_loaded_until), {{ earliest_timestamp() }}) from {{ this }}
-        )
-        or events.source_contact_id in (select key_value from keys_changed where key_kind = 'contact_id')
-        or events.email in (select key_value from keys_changed where key_kind = 'email')
+        ) as is_new,
+        coalesce(
+            events.source_contact_id in (select key_value from keys_changed where key_kind = 'contact_id')
+            or events.email in (select key_value from keys_changed where key_kind = 'email'),
+            false
+        ) as names_a_changed_key
+
+    from events
+
+),
+
+-- the events loaded since the last build, and those naming a key that changed since: the
+-- first change their contacts from their instant on, the others may move whole histories
+events_to_place as (
+
+    select
+        event_id,
+        source_contact_id,
+        email,
+        case when not names_a_changed_key then occurred_at end as rebuild_from_at
+
+    from events_flagged
+    where is_new or names_a_changed_key
 
 ),
 
 -- the contact each reaches now (a contact id that names a contact wins over the email)...
 contacts_reached_now as (
 
-    select coalesce(by_id.contact_id, by_email.contact_id) as contact_id
+    select
+        coalesce(by_id.contact_id, by_email.contact_id) as contact_id,
+        events_to_place.rebuild_from_at
 
     from events_to_place
     left join keys as by_id
@@ -127,37 +147,86 @@ contacts_reached_now as (
 
 ),
 
-{% set attributed = adapter.get_relation(
-    database=this.database, schema=this.schema, identifier='int_engagement_events_attributed'
-) %}
+{% set attributed = b2b_funnel.model_relation('int_engagement_events_attributed') %}
 -- ...and the contact each reached when the chain was last built
 contacts_reached_before as (
 
     {% if attributed is not none %}
-        select attributed.contact_id
+        select
+            attributed.contact_id,
+            case when events_to_place.rebuild_from_at is not null then attributed.occurred_at end
+                as rebuild_from_at
 
         from {{ attributed }} as attributed
         inner join events_to_place
             on attributed.event_id = events_to_place.event_id
     {% else %}
-        select cast(null as {{ dbt.type_string() }}) as contact_id
+        select
+            cast(null as {{ dbt.type_string() }}) as contact_id,
+            cast(null as {{ dbt.type_timestamp() }}) as rebuild_from_at
     {% endif %}
 
 ),
 
 {% endif %}
 
-changed as (
+changes as (
 
-    select contact_id from fingerprints_changed
+    select
+        contact_id,
+        rebuild_from_at
+
+    from fingerprints_changed
     {% if is_incremental() -%}
-        union
-        select contact_id from contacts_reached_now
-        union
-        select contact_id from contacts_reached_before
+        union all
+        select
+            contact_id,
+            rebuild_from_at
+        from contacts_reached_now
+        union all
+        select
+            contact_id,
+            rebuild_from_at
+        from contacts_reached_before
     {%- endif %}
 
 ),
+
+-- from its start when any change says so, else from its earliest new event
+changed as (
+
+    select
+        contact_id,
+        case when count(*) = count(rebuild_from_at) then min(rebuild_from_at) end as rebuild_from_at
+
+    from changes
+    where contact_id is not null
+    group by contact_id
+
+),
+
+{% if is_incremental() %}
+
+-- merged with the last change recorded, when a chain model has not caught up with it
+changed_since_caught_up as (
+
+    select
+        changed.contact_id,
+        case
+            when previous.changed_at <= {{ b2b_funnel.chain_caught_up_at() }}
+                or previous.changed_at is null
+                then changed.rebuild_from_at
+            when changed.rebuild_from_at is not null and previous.rebuild_from_at is not null
+                then least(changed.rebuild_from_at, previous.rebuild_from_at)
+        end as rebuild_from_at
+
+    from changed
+    left join {{ this }} as previous
+        on changed.contact_id = previous.contact_id
+
+),
+
+{% endif %}
 
 final as (
 
@@ -170,12 +239,14 @@ final as (
 
         -- timestamps
         {{ build_started_at() }} as changed_at,
+        case
+            when changed.rebuild_from_at > fingerprints.first_known_at then changed.rebuild_from_at
+        end as rebuild_from_at,
         (select max(events.loaded_at) from events) as events_loaded_until
 
-    from changed
+    from {% if is_incremental() %}changed_since_caught_up{% else %}changed{% endif %} as changed
     left join fingerprints
         on changed.contact_id = fingerprints.contact_id
-    where changed.contact_id is not null
 
 )
 

@@ -23,7 +23,8 @@
 -- it too. So a record created after a day never changes that day.
 --
 -- Incremental by contact (macros/incremental.sql): a run gathers again only the facts of the
--- contacts whose inputs changed.
+-- contacts whose inputs changed, from the instant each is rebuilt from (a contact rebuilt from
+-- an instant after it is first known: int_contact_changes).
 {%- set half_life = var('engagement_half_life_days') %}
 {%- set fact_booleans = [
     'is_identification', 'is_fit_change', 'has_interest_signal', 'has_high_intent', 'is_qualified_lead_score',
@@ -47,7 +48,7 @@ contacts as (
 engagement as (
 
     select * from {{ ref('int_engagement_instants_scored') }}
-    where {{ is_contact_to_rebuild('contact_id') }}
+    where {{ is_row_to_rebuild('contact_id', 'occurred_at') }}
 
 ),
 
@@ -356,6 +357,7 @@ final as (
         on
             instants.contact_id = fit.contact_id
             and {{ in_period('instants.occurred_at', 'fit.valid_from_at', 'fit.valid_to_at') }}
+    where {{ is_row_to_rebuild('instants.contact_id', 'instants.occurred_at') }}
 
 )
 

@@ -20,7 +20,7 @@
 -- disqualification" or "since the last setback" is a comparison of running latest timestamps,
 -- not a window partitioned by a running count, which would sort all the rows again.
 -- Incremental by contact (macros/incremental.sql): a run folds again only the contacts whose
--- inputs changed.
+-- inputs changed, and writes their rows from the instant each is rebuilt from.
 --
 -- The rules (states in the `funnel_states` seed):
 -- - Marketing, until sales takes over: an identified contact is a `prospect` when it is in the
@@ -270,6 +270,7 @@ final as (
         {{ build_started_at() }} as built_at
 
     from highest_levels
+    where {{ is_row_to_rebuild('contact_id', 'occurred_at') }}
 
 )
 

@@ -171,12 +171,17 @@ final as (
 
     select
         -- ids
-        contact_id,
+        fingerprints.contact_id,
 
         -- strings
-        inputs_fingerprint
+        fingerprints.inputs_fingerprint,
+
+        -- timestamps
+        contacts.first_known_at
 
     from fingerprints
+    inner join contacts
+        on fingerprints.contact_id = contacts.contact_id
 
 )
 

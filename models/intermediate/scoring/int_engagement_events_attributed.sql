@@ -25,7 +25,9 @@
 -- end with the as-of day.
 --
 -- Incremental by contact (macros/incremental.sql): a run attributes again only the events that
--- name a key (contact id, email) of a contact whose inputs changed, and keeps those reaching one.
+-- name a key (contact id, email) of a contact whose inputs changed, and keeps those reaching
+-- one, from the start of the cap period of the instant the contact is rebuilt from (an event's
+-- rank depends only on the events of its period before it).
 with
 
 events as (
@@ -133,7 +135,14 @@ events_ranked_in_period as (
         on events_attributed.event_type = event_points.event_type
     where
         events_attributed.contact_id is not null
-        and {{ is_contact_to_rebuild('events_attributed.contact_id') }}
+        -- from the period of the instant the contact is rebuilt from: a rank counts its period only
+        and {{ is_row_to_rebuild(
+            'events_attributed.contact_id',
+            dbt.dateadd(
+                var('engagement_cap_period'), 1,
+                dbt.date_trunc(var('engagement_cap_period'), 'events_attributed.occurred_at')
+            )
+        ) }}
 
 ),
 

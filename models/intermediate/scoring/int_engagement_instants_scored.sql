@@ -29,7 +29,9 @@
 -- (possibly after the as-of day: readers end with it).
 --
 -- Incremental by contact (macros/incremental.sql): a run scores again only the contacts whose
--- inputs changed.
+-- inputs changed, over their whole history (the running sums are those of a full build, to the
+-- last bit), and writes their instants from the one they are rebuilt from on, with the
+-- instant before it.
 {%- set half_life = var('engagement_half_life_days') %}
 
 with
@@ -208,6 +210,9 @@ final as (
         end as decayed_below_recycle_at
 
     from crossings_dated
+    -- the instants from the one the contact is rebuilt from on, and the one before it (whose next
+    -- instant and crossing that changes)
+    where {{ is_row_to_rebuild('contact_id', 'coalesce(next_instant_at, occurred_at)') }}
 
 )
 
