@@ -64,6 +64,12 @@
     least({{ latest | join(', ') }})
 {%- endmacro %}
 
+{# The later of two values, either of which may be null (null when both are): what a running
+   latest carried from a seed and a window over the rows after it add up to. #}
+{% macro latest_of(first, second) -%}
+    greatest(coalesce({{ first }}, {{ second }}), coalesce({{ second }}, {{ first }}))
+{%- endmacro %}
+
 {% macro earliest_timestamp() -%}
     cast('1900-01-01 00:00:00' as {{ dbt.type_timestamp() }})
 {%- endmacro %}

@@ -73,6 +73,14 @@ instants as (
         score_after_instant
 
     from {{ ref('int_engagement_instants_scored') }}
+    where
+        occurred_at < {{ as_of_at() }}
+    {% if is_incremental() -%}
+        and (
+            {{ is_row_to_rebuild('contact_id', 'occurred_at') }}
+            or occurred_at > (select occurred_at from held_until)
+        )
+    {%- endif %}
 
 ),
 

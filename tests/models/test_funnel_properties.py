@@ -209,8 +209,9 @@ A_CONTACT_CHANGES_COMPANY = Extension(
 # Later events among held ones: only new events, so an incremental build computes each contact
 # from its first new event on and keeps what came before. New events fall on an instant the
 # contact already had (joining it, one of them over its type's monthly cap) and between held
-# instants, after an MQL, a recycling and a disqualification; one is dated before its contact's
-# record was created (so the contact is computed again from its start).
+# instants, after an MQL, a recycling and a disqualification, and with no interest signal of
+# their own; one is dated before its contact's record was created (so the contact is computed
+# again from its start).
 def _event(event_id: str, contact_id: str, event_type: str, at: datetime) -> Event:
     return Event(event_id, contact_id, event_type, at)
 
@@ -222,6 +223,7 @@ _HELD_HISTORIES = FactStream(
         _contact("C0002", ICP_PERSONA, day(0)),
         _contact("C0003", ICP_PERSONA, day(0)),
         _contact("C0004", ICP_PERSONA, day(50)),
+        _contact("C0005", ICP_PERSONA, day(0)),
     ),
     events=(
         # C0001: an MQL on day 5, then held instants on days 40 (two downloads) and 60
@@ -236,6 +238,8 @@ _HELD_HISTORIES = FactStream(
         _event("E3-1", "C0003", "email_replied", day(20)),
         # C0004: a form filled in on day 20, before its record (day 50)
         _event("E4-1", "C0004", "form_submitted", day(20)),
+        # C0005: an MQL on day 5
+        *(_event(f"E5-{i}", "C0005", t, day(5)) for i, t in enumerate(_MQL_BURST)),
     ),
     activities=(
         Activity("A3", "C0003", "call", day(3), "disqualified", False, False, False, "no_budget"),
@@ -256,6 +260,7 @@ LATER_EVENTS_AMONG_HELD_ONES = Extension(
                 _event("X3-2", "C0003", "webinar_attended", day(30)),
                 _event("X4-1", "C0004", "webinar_attended", day(30)),
                 _event("X4-2", "C0004", "email_replied", day(60)),
+                _event("X5-1", "C0005", "pricing_page_viewed", day(30)),
                 _event("X2-9", "C0002", "page_viewed", day(140)),
             ),
         )
@@ -450,7 +455,13 @@ def test_a_chain_model_left_out_of_a_build_catches_up_in_the_next(builder: Marts
     assert builder.read("intermediate.int_contact_changes").select(
         "contact_id", "rebuild_from_at"
     ).counter() == Counter(
-        [("C0001", day(40)), ("C0002", day(120)), ("C0003", day(20)), ("C0004", None)]
+        [
+            ("C0001", day(40)),
+            ("C0002", day(120)),
+            ("C0003", day(20)),
+            ("C0004", None),
+            ("C0005", day(30)),
+        ]
     )
     _assert_same_marts("catching up", builder.build(extension.extended), incremental)
 

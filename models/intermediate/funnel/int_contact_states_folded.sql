@@ -20,7 +20,10 @@
 -- disqualification" or "since the last setback" is a comparison of running latest timestamps,
 -- not a window partitioned by a running count, which would sort all the rows again.
 -- Incremental by contact (macros/incremental.sql): a run folds again only the contacts whose
--- inputs changed, and writes their rows from the instant each is rebuilt from.
+-- inputs changed. A contact rebuilt from an instant (int_contact_changes) is folded from it
+-- only: every running window starts from what the contact's held rows before the instant add
+-- up to (the seeds: one hash aggregate over those rows, and the last row's state and levels),
+-- so a daily run sorts the new instants, not the histories. A full build has no seeds.
 --
 -- The rules (states in the `funnel_states` seed):
 -- - Marketing, until sales takes over: an identified contact is a `prospect` when it is in the
@@ -41,10 +44,129 @@
 --   activity at one instant leave the contact disqualified, having reached SQL.
 with
 
+{#- What a contact rebuilt from an instant had folded before it, aggregated from its held rows
+    up to then (no window: one hash aggregate), by name: the aggregate, and the type of the
+    null that stands for it in a full build. #}
+{%- set seed_columns = {
+    'seed_has_shown_interest': ('max(case when held.has_interest_signal then 1 else 0 end) = 1', 'boolean'),
+    'seed_disqualification_number': ('sum(case when held.has_disqualification then 1 else 0 end)', 'bigint'),
+    'seed_last_disqualified_at': ('max(case when held.has_disqualification then held.occurred_at end)', 'timestamp'),
+    'seed_last_opportunity_opened_at': (
+        'max(case when held.has_opportunity_opened and not held.has_disqualification then held.occurred_at end)',
+        'timestamp'),
+    'seed_last_below_recycle_at': ('max(case when held.is_below_recycle_score then held.occurred_at end)', 'timestamp'),
+    'seed_has_won': ('max(case when held.has_opportunity_won then 1 else 0 end) = 1', 'boolean'),
+    'seed_last_mql_entry_at': ('max(case when held.is_mql_entry_point then held.occurred_at end)', 'timestamp'),
+    'seed_last_lost_at': ('max(case when held.is_loss then held.occurred_at end)', 'timestamp'),
+    'seed_last_setback_at': ('max(case when held.has_disqualification or held.is_loss then held.occurred_at end)', 'timestamp'),
+    'seed_last_qualified_at': (
+        'max(case when held.has_sql_qualification and not (held.has_disqualification or held.is_loss) then held.occurred_at end)',
+        'timestamp'),
+    'seed_last_opened_at': (
+        'max(case when held.has_opportunity_opened and not (held.has_disqualification or held.is_loss) then held.occurred_at end)',
+        'timestamp'),
+    'seed_losses_so_far': ('sum(case when held.is_loss then 1 else 0 end)', 'bigint'),
+    'seed_last_instant_at': ('max(held.occurred_at)', 'timestamp'),
+} %}
+
 facts as (
 
     select * from {{ ref('int_contact_facts_by_instant') }}
-    where {{ is_contact_to_rebuild('contact_id') }}
+    where {{ is_row_to_rebuild('contact_id', 'occurred_at') }}
+
+),
+
+{% if is_incremental() %}
+
+rebuilt_from_an_instant as (
+
+    select
+        contact_id,
+        rebuild_from_at
+
+    from {{ contacts_to_rebuild_from() }}
+    where rebuild_from_at is not null
+
+),
+
+held_before as (
+
+    select held.*
+
+    from {{ this }} as held
+    inner join rebuilt_from_an_instant as rebuilt
+        on
+            held.contact_id = rebuilt.contact_id
+            and held.occurred_at < rebuilt.rebuild_from_at
+
+),
+
+held_aggregated as (
+
+    select
+        held.contact_id,
+        {% for name, (aggregate, type) in seed_columns.items() %}
+            {{ aggregate }} as {{ name }}{% if not loop.last %},{% endif %}
+        {% endfor %}
+
+    from held_before as held
+    group by held.contact_id
+
+),
+
+-- the open opportunities are counted from the facts (the fold keeps whether, not how many)
+opportunities_open_before as (
+
+    select
+        facts.contact_id,
+        sum(facts.opportunities_opened - facts.opportunities_won - facts.opportunities_lost)
+            as seed_open_opportunities
+
+    from {{ ref('int_contact_facts_by_instant') }} as facts
+    inner join rebuilt_from_an_instant as rebuilt
+        on
+            facts.contact_id = rebuilt.contact_id
+            and facts.occurred_at < rebuilt.rebuild_from_at
+    group by facts.contact_id
+
+),
+
+{% endif %}
+
+-- with the state, the highest level and the loss number of the last row before the instant
+-- (none in a full build: every contact is folded from its start)
+seeds as (
+
+    {% if is_incremental() -%}
+        select
+            held_aggregated.*,
+            coalesce(opportunities_open_before.seed_open_opportunities, 0) as seed_open_opportunities,
+            last_held.state as seed_state,
+            last_held.sales_state as seed_sales_state,
+            last_held.highest_level as seed_highest_level,
+            held_aggregated.seed_losses_so_far - last_held.loss_number as seed_losses_at_last_disqualification
+
+        from held_aggregated
+        inner join held_before as last_held
+            on
+                held_aggregated.contact_id = last_held.contact_id
+                and held_aggregated.seed_last_instant_at = last_held.occurred_at
+        left join opportunities_open_before
+            on held_aggregated.contact_id = opportunities_open_before.contact_id
+    {%- else -%}
+        select
+            contact_id,
+            {% for name, (aggregate, type) in seed_columns.items() -%}
+                cast(null as {{ type }}) as {{ name }},
+            {% endfor -%}
+            cast(null as bigint) as seed_open_opportunities,
+            cast(null as {{ dbt.type_string() }}) as seed_state,
+            cast(null as {{ dbt.type_string() }}) as seed_sales_state,
+            cast(null as integer) as seed_highest_level,
+            cast(null as bigint) as seed_losses_at_last_disqualification
+        from facts
+        where false
+    {%- endif %}
 
 ),
 
@@ -59,31 +181,54 @@ states as (
 
 ),
 
--- pass 1: what the facts so far add up to
+-- pass 1: what the facts so far add up to (with what the rows before the instant a contact is
+-- rebuilt from had: the seeds)
 facts_accumulated as (
 
     select
         facts.*,
-        max(case when facts.has_interest_signal then 1 else 0 end) over by_contact_so_far = 1
+        coalesce(seeds.seed_has_shown_interest, false)
+        or max(case when facts.has_interest_signal then 1 else 0 end) over by_contact_so_far = 1
             as has_shown_interest,
-        sum(case when facts.has_disqualification then 1 else 0 end) over by_contact_so_far
+        coalesce(seeds.seed_disqualification_number, 0)
+        + sum(case when facts.has_disqualification then 1 else 0 end) over by_contact_so_far
             as disqualification_number,
-        max(case when facts.has_disqualification then facts.occurred_at end) over by_contact_so_far
-            as last_disqualified_at,
+        {{ latest_of(
+            'seeds.seed_last_disqualified_at',
+            'max(case when facts.has_disqualification then facts.occurred_at end) over by_contact_so_far'
+        ) }} as last_disqualified_at,
         -- an opportunity opened at a disqualification's instant came before it
-        max(
-            case when facts.opportunities_opened > 0 and not facts.has_disqualification then facts.occurred_at end
-        ) over by_contact_so_far as last_opportunity_opened_at,
-        max(case when facts.is_below_recycle_score then facts.occurred_at end) over by_contact_so_far
-            as last_below_recycle_at,
-        max(facts.opportunities_won) over by_contact_so_far > 0 as has_won,
-        sum(facts.opportunities_opened - facts.opportunities_won - facts.opportunities_lost)
-            over by_contact_so_far as open_opportunities
+        {{ latest_of(
+            'seeds.seed_last_opportunity_opened_at',
+            'max(case when facts.opportunities_opened > 0 and not facts.has_disqualification'
+            ~ ' then facts.occurred_at end) over by_contact_so_far'
+        ) }} as last_opportunity_opened_at,
+        {{ latest_of(
+            'seeds.seed_last_below_recycle_at',
+            'max(case when facts.is_below_recycle_score then facts.occurred_at end) over by_contact_so_far'
+        ) }} as last_below_recycle_at,
+        coalesce(seeds.seed_has_won, false) or max(facts.opportunities_won) over by_contact_so_far > 0
+            as has_won,
+        coalesce(seeds.seed_open_opportunities, 0)
+        + sum(facts.opportunities_opened - facts.opportunities_won - facts.opportunities_lost)
+            over by_contact_so_far as open_opportunities,
+        seeds.seed_last_mql_entry_at,
+        seeds.seed_last_lost_at,
+        seeds.seed_last_setback_at,
+        seeds.seed_last_qualified_at,
+        seeds.seed_last_opened_at,
+        seeds.seed_losses_so_far,
+        seeds.seed_state,
+        seeds.seed_sales_state,
+        seeds.seed_highest_level,
+        seeds.seed_losses_at_last_disqualification
 
     from facts
+    left join seeds
+        on facts.contact_id = seeds.contact_id
     window by_contact_so_far as (
-        partition by contact_id
-        order by occurred_at
+        partition by facts.contact_id
+        order by facts.occurred_at
         rows between unbounded preceding and current row
     )
 
@@ -117,17 +262,29 @@ latest_dated as (
 
     select
         *,
-        max(case when is_mql_entry_point then occurred_at end) over by_contact_so_far as last_mql_entry_at,
-        max(case when is_loss then occurred_at end) over by_contact_so_far as last_lost_at,
-        max(case when has_disqualification or is_loss then occurred_at end) over by_contact_so_far
-            as last_setback_at,
-        max(
-            case when has_sql_qualification and not (has_disqualification or is_loss) then occurred_at end
-        ) over by_contact_so_far as last_qualified_at,
-        max(
-            case when opportunities_opened > 0 and not (has_disqualification or is_loss) then occurred_at end
-        ) over by_contact_so_far as last_opened_at,
-        sum(case when is_loss then 1 else 0 end) over by_contact_so_far as losses_so_far
+        {{ latest_of(
+            'seed_last_mql_entry_at',
+            'max(case when is_mql_entry_point then occurred_at end) over by_contact_so_far'
+        ) }} as last_mql_entry_at,
+        {{ latest_of(
+            'seed_last_lost_at', 'max(case when is_loss then occurred_at end) over by_contact_so_far'
+        ) }} as last_lost_at,
+        {{ latest_of(
+            'seed_last_setback_at',
+            'max(case when has_disqualification or is_loss then occurred_at end) over by_contact_so_far'
+        ) }} as last_setback_at,
+        {{ latest_of(
+            'seed_last_qualified_at',
+            'max(case when has_sql_qualification and not (has_disqualification or is_loss)'
+            ~ ' then occurred_at end) over by_contact_so_far'
+        ) }} as last_qualified_at,
+        {{ latest_of(
+            'seed_last_opened_at',
+            'max(case when opportunities_opened > 0 and not (has_disqualification or is_loss)'
+            ~ ' then occurred_at end) over by_contact_so_far'
+        ) }} as last_opened_at,
+        coalesce(seed_losses_so_far, 0) + sum(case when is_loss then 1 else 0 end) over by_contact_so_far
+            as losses_so_far
 
     from crossings_and_levels
     window by_contact_so_far as (
@@ -160,20 +317,25 @@ states_decided as (
 
 ),
 
--- pass 3: what the previous instant left
+-- pass 3: what the previous instant left (the seed's, for the first row after it)
 states_current as (
 
     select
         *,
         coalesce(sales_state, marketing_state) as state,
-        lag(coalesce(sales_state, marketing_state)) over by_contact_in_time as previous_state,
-        lag(sales_state) over by_contact_in_time is null as was_marketing_led,
+        coalesce(lag(coalesce(sales_state, marketing_state)) over by_contact_in_time, seed_state)
+            as previous_state,
+        coalesce(
+            lag(case when sales_state is null then 1 else 0 end) over by_contact_in_time,
+            case when seed_sales_state is null then 1 else 0 end
+        ) = 1 as was_marketing_led,
         losses_so_far - coalesce(
-            max(case when has_disqualification then losses_so_far end) over (
-                partition by contact_id
-                order by occurred_at
-                rows between unbounded preceding and current row
-            ),
+            {{ latest_of(
+                'seed_losses_at_last_disqualification',
+                'max(case when has_disqualification then losses_so_far end) over ('
+                ~ ' partition by contact_id order by occurred_at'
+                ~ ' rows between unbounded preceding and current row)'
+            ) }},
             0
         ) as loss_number
 
@@ -213,16 +375,16 @@ highest_levels as (
 
     select
         *,
-        max(level_reached) over (
-            partition by contact_id
-            order by occurred_at
-            rows between unbounded preceding and current row
-        ) as highest_level,
-        max(level_reached) over (
-            partition by contact_id
-            order by occurred_at
-            rows between unbounded preceding and 1 preceding
-        ) as previous_highest_level
+        {{ latest_of(
+            'seed_highest_level',
+            'max(level_reached) over (partition by contact_id order by occurred_at'
+            ~ ' rows between unbounded preceding and current row)'
+        ) }} as highest_level,
+        {{ latest_of(
+            'seed_highest_level',
+            'max(level_reached) over (partition by contact_id order by occurred_at'
+            ~ ' rows between unbounded preceding and 1 preceding)'
+        ) }} as previous_highest_level
 
     from levels_reached
 
@@ -270,7 +432,6 @@ final as (
         {{ build_started_at() }} as built_at
 
     from highest_levels
-    where {{ is_row_to_rebuild('contact_id', 'occurred_at') }}
 
 )
 
