@@ -36,6 +36,18 @@
 --
 -- Scale: an incremental run reads the attributed events of the contacts to rebuild and of the
 -- days the as-of day moved over, and deletes and writes only the rows that changed.
+{#- The rows a build computes: those up to the as-of day, of the contacts to rebuild from the
+    instant each is rebuilt from, and of every contact after the latest event held. #}
+{%- set computed_here -%}
+    occurred_at < {{ as_of_at() }}
+    {%- if is_incremental() %}
+        and (
+            {{ is_row_to_rebuild('contact_id', 'occurred_at') }}
+            or occurred_at > (select occurred_at from held_until)
+        )
+    {%- endif %}
+{%- endset %}
+
 with
 
 {% if is_incremental() %}
@@ -54,14 +66,7 @@ held_until as (
 events as (
 
     select * from {{ ref('int_engagement_events_attributed') }}
-    where
-        occurred_at < {{ as_of_at() }}
-    {% if is_incremental() -%}
-        and (
-            {{ is_row_to_rebuild('contact_id', 'occurred_at') }}
-            or occurred_at > (select occurred_at from held_until)
-        )
-    {%- endif %}
+    where {{ computed_here }}
 
 ),
 
@@ -73,14 +78,7 @@ instants as (
         score_after_instant
 
     from {{ ref('int_engagement_instants_scored') }}
-    where
-        occurred_at < {{ as_of_at() }}
-    {% if is_incremental() -%}
-        and (
-            {{ is_row_to_rebuild('contact_id', 'occurred_at') }}
-            or occurred_at > (select occurred_at from held_until)
-        )
-    {%- endif %}
+    where {{ computed_here }}
 
 ),
 
