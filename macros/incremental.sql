@@ -17,14 +17,7 @@
 {# The contacts whose inputs changed since `relation` (an incremental-by-contact model, this
    model by default) was built: a subquery with one column, contact_id. #}
 {% macro contacts_to_rebuild(relation=none) -%}
-    (
-        select contact_id
-        from {{ ref('int_contact_changes') }}
-        where changed_at > (
-            select coalesce(max(built_at), {{ b2b_funnel.earliest_timestamp() }})
-            from {{ relation or this }}
-        )
-    )
+    (select contact_id from {{ b2b_funnel.contacts_to_rebuild_from(relation) }})
 {%- endmacro %}
 
 {# The chain's models, in the order they are built. #}
@@ -97,7 +90,7 @@
    every distinct (contact, instant) of the model's input, ten times slower on the event grain. #}
 {% macro is_row_to_rebuild(contact_id, at) -%}
     {%- if is_incremental() -%}
-        {{ contact_id }} in (select contact_id from {{ b2b_funnel.contacts_to_rebuild_from() }})
+        {{ b2b_funnel.is_contact_to_rebuild(contact_id) }}
         and {{ at }} >= coalesce(
             (
                 {#- the columns are renamed, so that unqualified names refer to the model's -#}
@@ -147,7 +140,7 @@
     where
         (
             (
-                held.contact_id in (select contact_id from {{ b2b_funnel.contacts_to_rebuild_from(target) }})
+                held.contact_id in {{ b2b_funnel.contacts_to_rebuild(target) }}
                 and held.occurred_at >= coalesce(
                     (
                         select ranges.replaced_from_at
