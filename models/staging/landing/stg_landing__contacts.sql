@@ -1,3 +1,14 @@
+{{
+    config(
+        materialized='table',
+        meta={'materialized_because': (
+            'a million contacts ranked into versions and normalised with regular expressions:'
+            ' as a view, that work would run again for each of its readers (four intermediate'
+            ' models, the dbt tests, the quality suite), about as long as building it once'
+        )},
+    )
+}}
+
 with
 
 source as (
