@@ -121,8 +121,9 @@ MODEL_FAULTS = {
     ),
     "staged contacts with a country that is no ISO code": ModelFault(
         ("stg_landing__contacts", "country_code", "relationships"),
-        "update raw.contacts set country = 'Atlantis' where contact_id in"
-        " (select contact_id from raw.contacts order by contact_id limit 3)",
+        # staged contacts are a table (see the model): the fault is where the test reads
+        "update staging.stg_landing__contacts set country_code = 'Atlantis' where contact_id in"
+        " (select contact_id from staging.stg_landing__contacts order by contact_id limit 3)",
         3,
         False,
     ),
