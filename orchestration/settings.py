@@ -72,12 +72,16 @@ class FunnelPaths:
 
 
 # DuckDB's memory: every connection that builds or checks the warehouse (dbt's, the loader's, the
-# quality checks') gets this share of the machine's memory, or of the cgroup's limit when the
-# process runs in one (a container). The rest is left to the Python processes and the OS; past
-# the limit DuckDB spills to FUNNEL_HOME/tmp instead of failing. Operators may set the limit
-# themselves (DuckDB's syntax: `4GB`, `6GiB`, `50%` of the machine's memory).
+# quality checks') gets half of the machine's memory, or of the cgroup's limit when the process
+# runs in one (a container), and at most 3 GiB. The rest is left to the Python processes, the BI
+# readers and the OS; past the limit DuckDB spills to FUNNEL_HOME/tmp instead of failing. The
+# ceiling costs no speed at the large benchmark's scale (1 M contacts, 20 M events: a full run
+# peaked at 3.9 GiB for the whole process tree; with half of a 23 GiB machine it peaked at 13 GiB
+# and was no faster), and a base several times larger spills instead of dying. Operators may set
+# the limit themselves (DuckDB's syntax: `8GB`, `6GiB`, `50%` of the machine's memory).
 MEMORY_LIMIT_ENV = "FUNNEL_DUCKDB_MEMORY_LIMIT"
 DUCKDB_MEMORY_SHARE = 0.5
+DUCKDB_MEMORY_CEILING = 3 << 30
 _MEMORY_LIMIT_SYNTAX = re.compile(r"\s*\d+(\.\d+)?\s*(%|[KMGT]i?B|B)\s*", re.IGNORECASE)
 # cgroup v1 writes a number near 2**63 when there is no limit.
 _NO_CGROUP_LIMIT = 1 << 60
@@ -127,10 +131,12 @@ def memory_available_bytes(
 
 
 def duckdb_memory_limit() -> str:
-    """DuckDB's `memory_limit`: the operator's (FUNNEL_DUCKDB_MEMORY_LIMIT), else the share."""
+    """DuckDB's `memory_limit`: the operator's (FUNNEL_DUCKDB_MEMORY_LIMIT), else the share of
+    the memory, within the ceiling."""
     value = os.environ.get(MEMORY_LIMIT_ENV, "").strip()
     if not value:
-        return f"{int(memory_available_bytes() * DUCKDB_MEMORY_SHARE) >> 20}MiB"
+        share = int(memory_available_bytes() * DUCKDB_MEMORY_SHARE)
+        return f"{min(share, DUCKDB_MEMORY_CEILING) >> 20}MiB"
     if not _MEMORY_LIMIT_SYNTAX.fullmatch(value):
         raise ValueError(f"{MEMORY_LIMIT_ENV}={value!r}: expected a size such as 4GB, 6GiB or 50%")
     return value

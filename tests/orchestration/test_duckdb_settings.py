@@ -1,5 +1,5 @@
 """DuckDB's memory limit and temp folder, set from the machine: a share of its memory (of the
-cgroup's limit when there is one), or the operator's value; spilled data under FUNNEL_HOME/tmp."""
+cgroup's limit when there is one) within a ceiling, or the operator's value; spilled data under FUNNEL_HOME/tmp."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from unittest import mock
 import duckdb
 import pytest
 
+from orchestration import settings
 from orchestration.settings import (
-    DUCKDB_MEMORY_SHARE,
+    DUCKDB_MEMORY_CEILING,
     MEMORY_LIMIT_ENV,
     FunnelPaths,
     duckdb_config,
@@ -60,12 +61,14 @@ def test_a_cgroup_v1_limit_counts_and_its_unlimited_value_does_not(tmp_path: Pat
     assert memory_available_bytes(root, proc) == min(GIB, physical_memory_bytes())
 
 
-def test_the_limit_is_a_share_of_the_memory_unless_the_operator_sets_it(
+def test_the_limit_is_a_share_of_the_memory_within_a_ceiling_unless_the_operator_sets_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv(MEMORY_LIMIT_ENV, raising=False)
-    mib = int(memory_available_bytes() * DUCKDB_MEMORY_SHARE) >> 20
-    assert duckdb_memory_limit() == f"{mib}MiB"
+    monkeypatch.setattr(settings, "memory_available_bytes", lambda: 2 * GIB)
+    assert duckdb_memory_limit() == "1024MiB"
+    monkeypatch.setattr(settings, "memory_available_bytes", lambda: 64 * GIB)
+    assert duckdb_memory_limit() == f"{DUCKDB_MEMORY_CEILING >> 20}MiB" == "3072MiB"
     monkeypatch.setenv(MEMORY_LIMIT_ENV, "3GB")
     assert duckdb_memory_limit() == "3GB"
     monkeypatch.setenv(MEMORY_LIMIT_ENV, "a lot")
