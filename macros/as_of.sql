@@ -31,9 +31,46 @@
     )
 {%- endmacro %}
 
-{# Days (fractional) from one timestamp to a later one. #}
+{# Days (fractional) from one timestamp to a later one, counted in whole seconds. Divided by a
+   double: Spark reads `86400.0` as a decimal and would keep only a few decimals of the days. #}
 {% macro days_between(start_at, end_at) -%}
-    ({{ dbt.datediff(start_at, end_at, 'second') }} / 86400.0)
+    ({{ b2b_funnel.seconds_between(start_at, end_at) }} / cast(86400 as double))
+{%- endmacro %}
+
+{# Seconds from one timestamp to another: the second boundaries between them, as DuckDB's
+   `date_diff('second', ...)` counts them. dbt-spark's `datediff(..., 'second')` rounds the
+   difference up instead, so the same instants would weigh differently on the two engines. #}
+{% macro seconds_between(start_at, end_at) -%}
+    {{ return(adapter.dispatch('seconds_between', 'b2b_funnel')(start_at, end_at)) }}
+{%- endmacro %}
+
+{% macro default__seconds_between(start_at, end_at) -%}
+    {{ exceptions.raise_compiler_error(
+        'seconds_between has no implementation for adapter ' ~ adapter.type()
+        ~ ': add a macro ' ~ adapter.type() ~ '__seconds_between (see macros/_macros.yml)'
+    ) }}
+{%- endmacro %}
+
+{% macro duckdb__seconds_between(start_at, end_at) -%}
+    date_diff('second', cast({{ start_at }} as timestamp), cast({{ end_at }} as timestamp))
+{%- endmacro %}
+
+{% macro spark__seconds_between(start_at, end_at) -%}
+    (unix_seconds(cast({{ end_at }} as timestamp)) - unix_seconds(cast({{ start_at }} as timestamp)))
+{%- endmacro %}
+
+{# A timestamp plus a number of seconds, its fraction of a second kept (dbt-spark's `dateadd`
+   goes through whole Unix seconds and drops it). #}
+{% macro add_seconds(seconds, at) -%}
+    {{ return(adapter.dispatch('add_seconds', 'b2b_funnel')(seconds, at)) }}
+{%- endmacro %}
+
+{% macro default__add_seconds(seconds, at) -%}
+    {{ dbt.dateadd('second', seconds, at) }}
+{%- endmacro %}
+
+{% macro spark__add_seconds(seconds, at) -%}
+    timestampadd(SECOND, {{ seconds }}, {{ at }})
 {%- endmacro %}
 
 {# Every day from start_date to end_date inclusive, as a relation with one column `date_day`. #}

@@ -72,3 +72,12 @@
 {% macro duckdb__nfc_normalize(expression) -%}
     nfc_normalize({{ expression }})
 {%- endmacro %}
+
+{# A number as text, the same on every engine: up to 6 decimals, no trailing zeros (`19176000`,
+   `12.5`). A plain cast writes doubles in each engine's own way (DuckDB `19176000.0`, Spark
+   `1.9176E7`). #}
+{% macro number_as_text(expression) -%}
+    trim(trailing '.' from trim(trailing '0' from
+        cast(cast({{ expression }} as decimal(38, 6)) as {{ dbt.type_string() }})
+    ))
+{%- endmacro %}

@@ -31,6 +31,7 @@ SHARED_SESSION_FIXTURES = {
     ),
     "clean_base": ("tests/quality/test_faults.py", "tests/quality/test_pipeline.py"),
     "dbt_manifest": (
+        "tests/models/test_portability.py",
         "tests/models/test_project_rules.py",
         "tests/quality/test_one_check_per_rule.py",
     ),

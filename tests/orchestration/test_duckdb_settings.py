@@ -1,5 +1,6 @@
 """DuckDB's memory limit and temp folder, set from the machine: a share of its memory (of the
-cgroup's limit when there is one) within a ceiling, or the operator's value; spilled data under FUNNEL_HOME/tmp."""
+cgroup's limit when there is one) within a ceiling, or the operator's value; spilled data under
+FUNNEL_HOME/tmp."""
 
 from __future__ import annotations
 

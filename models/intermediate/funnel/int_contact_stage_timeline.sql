@@ -122,9 +122,10 @@ entries_in_order as (
 
     select
         *,
-        row_number() over (
+        -- row numbers are bigints on DuckDB and ints on Spark: the contract says bigint
+        cast(row_number() over (
             partition by contact_id order by entered_at, position_in_instant
-        ) as transition_number
+        ) as {{ dbt.type_bigint() }}) as transition_number
 
     from entries
 
@@ -142,9 +143,9 @@ final as (
 
         -- numerics
         transition_number,
-        row_number() over (
+        cast(row_number() over (
             partition by contact_id, stage order by transition_number
-        ) as stage_entry_number,
+        ) as {{ dbt.type_bigint() }}) as stage_entry_number,
 
         -- booleans
         is_inferred,

@@ -166,8 +166,7 @@ crossings_dated as (
         *,
         case
             when score_after_instant >= {{ var('recycle_score') }}
-                then {{ dbt.dateadd(
-                    'second',
+                then {{ add_seconds(
                     'cast(ceil(86400 * ' ~ half_life ~ ' * log2(score_after_instant / '
                     ~ var('recycle_score') ~ ')) as bigint)',
                     'occurred_at'

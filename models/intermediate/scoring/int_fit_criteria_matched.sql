@@ -81,7 +81,7 @@ criteria_met as (
         attributes.is_current,
         criteria.criterion,
         attributes.attribute,
-        coalesce(attributes.text_value, cast(attributes.number_value as {{ dbt.type_string() }})) as attribute_value,
+        coalesce(attributes.text_value, {{ number_as_text('attributes.number_value') }}) as attribute_value,
         criteria.points,
         criteria.description,
         row_number() over (
