@@ -16,7 +16,7 @@ company_versions as (
         -- a version followed by another without a date was never valid (see staging)
         and (
             valid_to_at is null
-            or valid_to_at > coalesce(valid_from_at, cast('0001-01-01' as {{ dbt.type_timestamp() }}))
+            or valid_to_at > coalesce(valid_from_at, {{ earliest_timestamp() }})
         )
 
 ),
@@ -82,9 +82,7 @@ period_starts as (
             funding_changes.company_id = company_versions.company_id
             and funding_changes.version_number = company_versions.version_number
     where
-        funding_changes.changed_at > coalesce(
-            company_versions.valid_from_at, cast('0001-01-01' as {{ dbt.type_timestamp() }})
-        )
+        funding_changes.changed_at > coalesce(company_versions.valid_from_at, {{ earliest_timestamp() }})
         and (company_versions.valid_to_at is null or funding_changes.changed_at < company_versions.valid_to_at)
         and funding_changes.changed_at < {{ as_of_at() }}
 

@@ -34,9 +34,10 @@ versions_ordered as (
         *,
         trim(contact_id) as trimmed_contact_id,
         row_number() over by_version as version_number,
-        -- the next version's updated_at; 0001-01-01 when it is unknown (never valid)
+        -- the next version's updated_at; the earliest timestamp (1900-01-01) when it is unknown
+        -- (never valid)
         lead(
-            coalesce(updated_at, cast('0001-01-01 00:00:00' as {{ dbt.type_timestamp() }}))
+            coalesce(updated_at, {{ earliest_timestamp() }})
         ) over by_version as valid_to_at
 
     from source
