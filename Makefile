@@ -9,7 +9,7 @@ FUNNEL_HOME ?= $(CURDIR)/data
 CONTACTS    ?= 5000
 export FUNNEL_HOME
 
-.PHONY: setup demo test test-fast test-setup lint format benchmark docs clean
+.PHONY: setup spark-setup demo test test-fast test-setup lint format benchmark docs clean
 
 setup: $(VENV)/.installed
 
@@ -52,13 +52,30 @@ test-setup:
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; \
 	fi
 
+# The Spark environment of the Spark parity test (tests/e2e/test_spark_parity.py): dbt-spark and
+# pyspark in a venv of their own (they cannot share dbt-duckdb's), and Debian's Java 17 when
+# there is no Java.
+SPARK_VENV := .venv-spark
+spark-setup: $(SPARK_VENV)/.installed
+
+$(SPARK_VENV)/.installed: requirements-spark.txt
+	@if ! java -version >/dev/null 2>&1; then \
+		echo "Installing Debian's Java 17 for Spark"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq openjdk-17-jre-headless; \
+	fi
+	$(PYTHON) -m venv $(SPARK_VENV)
+	$(SPARK_VENV)/bin/pip install --quiet --upgrade pip
+	$(SPARK_VENV)/bin/pip install --quiet -r requirements-spark.txt
+	touch $@
+
 # Two processes, each running whole test files (`--dist loadfile`), so that a file's module
 # fixtures (a pipeline run, a dbt build) are made once; the files sharing a session fixture run
 # in one process, the longest first (tests/conftest.py). `PYTEST_WORKERS=0` runs in this process.
 PYTEST_WORKERS ?= 2
 PYTEST_PARALLEL = $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder)
 
-test: lint test-setup
+test: lint test-setup spark-setup
 	$(BIN)/pytest $(PYTEST_PARALLEL) --durations=15
 
 # The fast lane for changing code: no pipeline run, no repeated dbt builds (a few minutes).

@@ -28,6 +28,7 @@ SHARED_SESSION_FIXTURES = {
         "tests/e2e/test_floor_parity.py",
         "tests/e2e/test_funnel_run.py",
         "tests/e2e/test_publication_moves_forward.py",
+        "tests/e2e/test_spark_parity.py",
     ),
     "clean_base": ("tests/quality/test_faults.py", "tests/quality/test_pipeline.py"),
     "dbt_manifest": (
