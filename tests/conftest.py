@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -116,3 +117,24 @@ def funnel_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("FUNNEL_HOME", str(home))
     monkeypatch.setenv("DAGSTER_HOME", str(home / "dagster"))
     return home
+
+
+@pytest.fixture
+def dbt_show(tmp_path: Path) -> Callable[..., list[dict]]:
+    """Run a query through `dbt show` on the DuckDB target, FUNNEL_HOME being the test's tmp_path
+    (plus the environment variables given): its rows, as dicts."""
+
+    def show(sql: str, **env: str) -> list[dict]:
+        options = ["--profiles-dir", str(PROJECT_DIR), "--target-path", str(tmp_path / "target")]
+        options += ["--log-path", str(tmp_path / "logs")]
+        shown = subprocess.run(
+            [DBT, "show", "--quiet", "--output", "json", *options, "--inline", sql],
+            cwd=PROJECT_DIR,
+            env={**os.environ, "FUNNEL_HOME": str(tmp_path), **env},
+            capture_output=True,
+            text=True,
+        )
+        assert shown.returncode == 0, shown.stdout[-2000:] + shown.stderr[-2000:]
+        return json.loads(shown.stdout)["show"]
+
+    return show

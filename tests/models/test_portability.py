@@ -5,11 +5,6 @@ written as text one way."""
 from __future__ import annotations
 
 import csv
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
@@ -48,48 +43,20 @@ def test_contracts_use_types_both_engines_know(dbt_manifest: dict) -> None:
     assert not unknown, unknown
 
 
-def _dbt_show(sql: str, tmp_path: Path) -> list[dict]:
-    """The rows of a query compiled and run by dbt on the DuckDB target."""
-    shown = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "dbt"),
-            "show",
-            "--quiet",
-            "--output",
-            "json",
-            "--profiles-dir",
-            str(PROJECT_DIR),
-            "--target-path",
-            str(tmp_path / "target"),
-            "--log-path",
-            str(tmp_path / "logs"),
-            "--inline",
-            sql,
-        ],
-        cwd=PROJECT_DIR,
-        env={**os.environ, "FUNNEL_HOME": str(tmp_path)},
-        capture_output=True,
-        text=True,
-    )
-    assert shown.returncode == 0, shown.stdout[-2000:] + shown.stderr[-2000:]
-    return json.loads(shown.stdout)["show"]
-
-
 @pytest.mark.slow
-def test_seed_literals_numbers_as_text_and_seconds_render_the_same_way(tmp_path: Path) -> None:
+def test_seed_literals_numbers_as_text_and_seconds_render_the_same_way(dbt_show) -> None:
     """`spark_seed_literal` escapes for Spark's parser and writes an empty cell as null (the
     rendered Spark literal is read back here as DuckDB text, where a backslash is a plain
     character); `number_as_text` and `seconds_between` give what both engines' versions give."""
     quote = r"""{{ b2b_funnel.spark_seed_literal("côte_d'ivoire \\ x") }}"""
-    rows = _dbt_show(
+    rows = dbt_show(
         "select"
         f" $q${quote}$q$ as quoted,"
         " '{{ b2b_funnel.spark_seed_literal(none) }}' as empty_cell,"
         " {{ b2b_funnel.number_as_text('19176000.0::double') }} as whole,"
         " {{ b2b_funnel.number_as_text('-12.5::double') }} as fraction,"
         " {{ b2b_funnel.seconds_between(\"timestamp '2026-01-01 00:00:00.900'\","
-        " \"timestamp '2026-01-01 00:00:02.100'\") }} as seconds",
-        tmp_path,
+        " \"timestamp '2026-01-01 00:00:02.100'\") }} as seconds"
     )
     assert rows == [
         {

@@ -5,8 +5,6 @@ FUNNEL_HOME/tmp."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 from unittest import mock
 
@@ -97,32 +95,14 @@ def test_a_connection_spills_under_funnel_home_within_its_limit(
 
 
 @pytest.mark.slow
-def test_dbt_connects_with_the_limit_and_temp_folder_funnel_exports(tmp_path: Path) -> None:
-    from orchestration.settings import PROJECT_DIR
-
-    env = {**os.environ, "FUNNEL_HOME": str(tmp_path), MEMORY_LIMIT_ENV: "300MiB"}
-    shown = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "dbt"),
-            "show",
-            "--quiet",
-            "--output",
-            "json",
-            "--profiles-dir",
-            str(PROJECT_DIR),
-            "--target-path",
-            str(tmp_path / "target"),
-            "--inline",
-            "select current_setting('memory_limit') as m, current_setting('temp_directory') as t",
-        ],
-        cwd=PROJECT_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
+def test_dbt_connects_with_the_limit_and_temp_folder_funnel_exports(
+    tmp_path: Path, dbt_show
+) -> None:
+    rows = dbt_show(
+        "select current_setting('memory_limit') as m, current_setting('temp_directory') as t",
+        **{MEMORY_LIMIT_ENV: "300MiB"},
     )
-    assert shown.returncode == 0, shown.stdout[-2000:] + shown.stderr[-2000:]
-    assert '"300.0 MiB"' in shown.stdout
-    assert str(tmp_path / "tmp") in shown.stdout
+    assert rows == [{"m": "300.0 MiB", "t": str(tmp_path / "tmp")}]
 
 
 @pytest.mark.slow
