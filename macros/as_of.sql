@@ -31,6 +31,13 @@
     )
 {%- endmacro %}
 
+{# A timestamp before anything the base holds: an empty table's watermark, and the end of a
+   record version that was never valid. Not year 1: Spark's results, read through Python, cannot
+   hold the days around it. #}
+{% macro earliest_timestamp() -%}
+    cast('1900-01-01 00:00:00' as {{ dbt.type_timestamp() }})
+{%- endmacro %}
+
 {# Days (fractional) from one timestamp to a later one, counted in whole seconds. Divided by a
    double: Spark reads `86400.0` as a decimal and would keep only a few decimals of the days. #}
 {% macro days_between(start_at, end_at) -%}

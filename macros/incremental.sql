@@ -63,10 +63,6 @@
     greatest(coalesce({{ first }}, {{ second }}), coalesce({{ second }}, {{ first }}))
 {%- endmacro %}
 
-{% macro earliest_timestamp() -%}
-    cast('1900-01-01 00:00:00' as {{ dbt.type_timestamp() }})
-{%- endmacro %}
-
 {# The contacts to rebuild with the instant from which (null: from their start), since
    `relation` (this model by default) was built: a subquery with columns contact_id and
    rebuild_from_at. #}

@@ -77,7 +77,7 @@ class FunnelPaths:
 # readers and the OS; past the limit DuckDB spills to FUNNEL_HOME/tmp instead of failing. The
 # ceiling costs no speed at the large benchmark's scale (1 M contacts, 20 M events: a full run
 # peaked at 3.9 GiB for the whole process tree; with half of a 23 GiB machine it peaked at 13 GiB
-# and was no faster), and a base several times larger spills instead of dying. Operators may set
+# and was no faster), and a larger base spills instead of dying. Operators may set
 # the limit themselves (DuckDB's syntax: `8GB`, `6GiB`, `50%` of the machine's memory).
 MEMORY_LIMIT_ENV = "FUNNEL_DUCKDB_MEMORY_LIMIT"
 DUCKDB_MEMORY_SHARE = 0.5
