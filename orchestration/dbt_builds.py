@@ -6,7 +6,8 @@ call for a full refresh, which the pipeline decides before each build:
 - no build of the project is recorded in the warehouse (a new warehouse, or one built by an
   earlier version);
 - the dbt project changed since the last build (a model, macro, seed or var: rows already
-  built were computed by other rules);
+  built were computed by other rules); a change to a data test, a unit test, an exposure or a
+  description is not one (it checks or documents rows, it does not compute them);
 - a delivery was forgotten since (`funnel forget` removed raw rows the models had read).
 A failed build needs none: each incremental model catches up with every change since it last
 succeeded. The record of each successful build is the table `main.dbt_builds` of the
@@ -16,8 +17,11 @@ warehouse, so a copied or restored warehouse carries its own.
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import datetime
 from pathlib import Path
+
+import yaml
 
 from orchestration.loading.tables import FORGOTTEN_TABLE, connect, table_exists
 from orchestration.settings import PROJECT_DIR
@@ -28,15 +32,47 @@ BUILDS_TABLE = "main.dbt_builds"
 PROJECT_FILES = ("models", "macros", "seeds", "dbt_project.yml")
 
 
+# Properties of a YAML file that check or document rows without computing them.
+NOT_COMPUTING_KEYS = frozenset(
+    {"data_tests", "tests", "unit_tests", "exposures", "description", "docs"}
+)
+
+
+def _computing_part(value: object) -> object:
+    """A parsed YAML value without its NOT_COMPUTING_KEYS, at any depth."""
+    if isinstance(value, dict):
+        return {
+            key: _computing_part(item)
+            for key, item in value.items()
+            if key not in NOT_COMPUTING_KEYS
+        }
+    if isinstance(value, list):
+        return [_computing_part(item) for item in value]
+    return value
+
+
+def _file_content(file: Path, project_dir: Path) -> bytes:
+    """What a file contributes to the fingerprint: the computing part of a properties file
+    under models/ (configs, contracts, columns), every byte of any other file."""
+    if file.suffix in (".yml", ".yaml") and file.is_relative_to(project_dir / "models"):
+        parsed = yaml.safe_load(file.read_text(encoding="utf-8"))
+        return json.dumps(_computing_part(parsed), sort_keys=True, default=str).encode()
+    return file.read_bytes()
+
+
 def project_fingerprint(project_dir: Path = PROJECT_DIR) -> str:
-    """A hash of every file the models are computed from, by path and content."""
+    """A hash of every file the models are computed from, by path and content: the models'
+    SQL, macros, seeds and `dbt_project.yml` whole, the models' properties files without
+    their tests and descriptions (`NOT_COMPUTING_KEYS`); docs (.md) left out."""
     digest = hashlib.sha256()
     for name in PROJECT_FILES:
         path = project_dir / name
         files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
         for file in files:
+            if file.suffix == ".md":
+                continue
             digest.update(str(file.relative_to(project_dir)).encode() + b"\0")
-            digest.update(file.read_bytes() + b"\0")
+            digest.update(_file_content(file, project_dir) + b"\0")
     return digest.hexdigest()
 
 

@@ -211,9 +211,9 @@ def test_the_tests_on_the_latest_build_still_see_a_duplicate_of_an_older_row(
     homes, tmp_path: Path
 ) -> None:
     """The uniqueness tests of the event grain read only what the latest build wrote (the
-    contacts it touched, the ids it wrote or appended) but must still catch a row it wrote that
-    duplicates a row an earlier build left: a (contact, instant) written twice, an event id given
-    to two contacts."""
+    (contact, instant) keys and the ids it wrote or appended) but must still catch a row it
+    wrote that duplicates a row an earlier build left: a (contact, instant) written twice, an
+    event id given to two contacts."""
     daily, _ = homes
     home = tmp_path / "home"
     home.mkdir()

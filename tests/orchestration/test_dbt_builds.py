@@ -15,6 +15,18 @@ from orchestration.dbt_builds import (
 from orchestration.loading.tables import FORGOTTEN_TABLE, ensure_load_tables
 
 BUILT_AT = datetime(2026, 6, 30, 6, 0)
+MARTS_YML = """\
+models:
+  - name: dim
+    description: One row per id.
+    config:
+      materialized: table
+    columns:
+      - name: id
+        description: The id.
+        data_type: integer
+        data_tests: [not_null]
+"""
 
 
 @pytest.fixture
@@ -22,6 +34,7 @@ def project(tmp_path: Path) -> Path:
     root = tmp_path / "project"
     (root / "models" / "marts").mkdir(parents=True)
     (root / "models" / "marts" / "dim.sql").write_text("select 1 as id\n")
+    (root / "models" / "marts" / "_marts.yml").write_text(MARTS_YML)
     (root / "macros").mkdir()
     (root / "seeds").mkdir()
     (root / "seeds" / "points.csv").write_text("event_type,points\nform,10\n")
@@ -46,8 +59,14 @@ def warehouse(tmp_path: Path) -> Path:
         lambda root: (root / "seeds" / "points.csv").write_text("event_type,points\nform,20\n"),
         lambda root: (root / "dbt_project.yml").write_text("vars:\n  mql_score: 70\n"),
         lambda root: (root / "macros" / "m.sql").write_text("{% macro m() %}1{% endmacro %}\n"),
+        lambda root: (root / "models" / "marts" / "_marts.yml").write_text(
+            MARTS_YML.replace("materialized: table", "materialized: incremental")
+        ),
+        lambda root: (root / "models" / "marts" / "_marts.yml").write_text(
+            MARTS_YML.replace("data_type: integer", "data_type: bigint")
+        ),
     ],
-    ids=["a model's SQL", "a new model", "a seed", "a var", "a macro"],
+    ids=["a model's SQL", "a new model", "a seed", "a var", "a macro", "a config", "a type"],
 )
 def test_the_project_fingerprint_changes_with_what_the_rows_are_computed_from(project, edit):
     before = project_fingerprint(project)
@@ -58,6 +77,28 @@ def test_the_project_fingerprint_changes_with_what_the_rows_are_computed_from(pr
 def test_the_project_fingerprint_ignores_the_data_tests(project):
     before = project_fingerprint(project)
     (project / "tests" / "dbt" / "a_test.sql").write_text("select 1 where false\n")
+    assert project_fingerprint(project) == before
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda text: text.replace("data_tests: [not_null]", "data_tests: [not_null, unique]"),
+        lambda text: text.replace("One row per id.", "One row per id, as of the day."),
+        lambda text: (
+            text
+            + "unit_tests:\n  - name: t\n    model: dim\n    given: []\n    expect: {rows: []}\n"
+        ),
+        lambda text: text + "exposures:\n  - name: report\n    type: dashboard\n",
+    ],
+    ids=["a data test", "a description", "a unit test", "an exposure"],
+)
+def test_the_project_fingerprint_ignores_what_checks_or_documents_the_rows(project, edit):
+    """Editing a test or a description must not rebuild a warehouse in full."""
+    before = project_fingerprint(project)
+    properties = project / "models" / "marts" / "_marts.yml"
+    properties.write_text(edit(properties.read_text()))
+    (project / "models" / "marts" / "overview.md").write_text("{% docs overview %}x{% enddocs %}")
     assert project_fingerprint(project) == before
 
 
