@@ -66,24 +66,18 @@ epochs as (
 ),
 
 -- every record known at the epoch's start, in its version valid then
-records_ranked as (
+records_known as (
 
     select
         epochs.contact_id,
         epochs.epoch_number,
         epochs.started_at,
         epochs.valid_to_at,
+        contact_versions.contact_id as source_contact_id,
+        contact_versions.loaded_at,
         {%- for column in survived_columns + ['is_opted_out', 'is_valid_email', 'created_at', 'updated_at'] %}
-            contact_versions.{{ column }},
+            contact_versions.{{ column }}{% if not loop.last %},{% endif %}
         {%- endfor %}
-        row_number() over (
-            partition by epochs.contact_id, epochs.epoch_number
-            order by
-                contact_versions.updated_at desc nulls last,
-                contact_versions.loaded_at desc,
-                contact_versions.contact_id asc
-        ) as recency_rank,
-        count(*) over (partition by epochs.contact_id, epochs.epoch_number) as source_record_count
 
     from epochs
     inner join contact_ids
@@ -94,6 +88,48 @@ records_ranked as (
         on
             contact_ids.source_contact_id = contact_versions.contact_id
             and {{ in_period('epochs.started_at', 'contact_versions.valid_from_at', 'contact_versions.valid_to_at') }}
+
+),
+
+records_counted as (
+
+    select
+        contact_id,
+        epoch_number,
+        count(*) as source_record_count
+
+    from records_known
+    group by contact_id, epoch_number
+
+),
+
+records_with_count as (
+
+    select
+        records_known.*,
+        records_counted.source_record_count
+
+    from records_known
+    inner join records_counted
+        on
+            records_known.contact_id = records_counted.contact_id
+            and records_known.epoch_number = records_counted.epoch_number
+
+),
+
+-- Scale: nearly every epoch holds one record, which is the person as it is; only the epochs
+-- merging several records are ranked and survived with windows (a sort of their rows only)
+records_ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by contact_id, epoch_number
+            order by updated_at desc nulls last, loaded_at desc, source_contact_id asc
+        ) as recency_rank
+
+    from records_with_count
+    where source_record_count > 1
 
 ),
 
@@ -123,6 +159,47 @@ values_survived as (
             order by recency_rank
             rows between unbounded preceding and unbounded following
         )
+
+),
+
+-- the same columns for an epoch of one record: its own values
+persons as (
+
+    select
+        contact_id,
+        epoch_number,
+        started_at,
+        valid_to_at,
+        source_record_count,
+        {% for column in survived_columns %}
+            {{ column }},
+        {% endfor %}
+        coalesce(is_opted_out, false) as is_opted_out,
+        coalesce(is_valid_email, false) as has_valid_email,
+        case when created_at < {{ as_of_at() }} then created_at end as created_at,
+        updated_at
+
+    from records_with_count
+    where source_record_count = 1
+
+    union all
+
+    select
+        contact_id,
+        epoch_number,
+        started_at,
+        valid_to_at,
+        source_record_count,
+        {% for column in survived_columns %}
+            {{ column }},
+        {% endfor %}
+        is_opted_out,
+        has_valid_email,
+        created_at,
+        updated_at
+
+    from values_survived
+    where recency_rank = 1
 
 ),
 
@@ -160,8 +237,7 @@ final as (
         created_at,
         updated_at
 
-    from values_survived
-    where recency_rank = 1
+    from persons
 
 )
 
