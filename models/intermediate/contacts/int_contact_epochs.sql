@@ -11,6 +11,7 @@
     'company_id', 'email', 'first_name', 'last_name', 'phone', 'job_title', 'seniority',
     'department', 'linkedin_url', 'company_domain', 'country_code', 'lead_source'
 ] %}
+{%- set epoch_columns = ['contact_id', 'epoch_number', 'started_at', 'valid_to_at', 'source_record_count'] %}
 
 with
 
@@ -162,16 +163,11 @@ values_survived as (
 
 ),
 
--- the same columns for an epoch of one record: its own values
+-- an epoch of one record is that record's values; the others, what survived
 persons as (
 
     select
-        contact_id,
-        epoch_number,
-        started_at,
-        valid_to_at,
-        source_record_count,
-        {% for column in survived_columns %}
+        {% for column in epoch_columns + survived_columns %}
             {{ column }},
         {% endfor %}
         coalesce(is_opted_out, false) as is_opted_out,
@@ -185,12 +181,7 @@ persons as (
     union all
 
     select
-        contact_id,
-        epoch_number,
-        started_at,
-        valid_to_at,
-        source_record_count,
-        {% for column in survived_columns %}
+        {% for column in epoch_columns + survived_columns %}
             {{ column }},
         {% endfor %}
         is_opted_out,
