@@ -2146,12 +2146,14 @@ create or replace temp table int_engagement_instants_scored as
 -- score right after the whole instant. Events at one instant are applied together, so the score
 -- never depends on how their ids sort.
 --
--- Scores decay continuously: an event's points halve every `engagement_half_life_days`. The
+-- Scores decay continuously: an event's points halve every `engagement_half_life_days` (h). The
 -- score after instant k is sum(points_i * 2^((t_i - t_k) / h)) over the instants i up to k,
--- computed as a running sum of points weighted from an anchor (the first instant of the
--- contact's current burst) divided by instant k's weight: one ordered window, no self-join, and
--- nothing depends on the as-of day. A burst ends after a silence of 64 half-lives (what came
--- before then weighs less than 2^-64 of it), which keeps the weights far from overflow.
+-- computed from running sums, with no self-join and nothing depending on the as-of day. Time is
+-- cut into periods of 32 half-lives from 1900-01-01; an instant's points are weighted from the
+-- start of its period (a weight from 1 to 2^32) and summed, per contact and period, as exact
+-- decimals (each term to 1e-12). The score after instant k is its period's running sum, plus the
+-- totals of the two periods before it scaled by 2^-32 and 2^-64, divided by instant k's weight.
+-- What came before them weighs less than 2^-64 of its points and is left out.
 --
 -- Scores are rounded to 6 decimals before any threshold compares them, so arithmetic noise
 -- (59.99999999999999 for 60) cannot flip a stage.
@@ -2207,57 +2209,28 @@ instants as (
 
 ),
 
-instants_in_order as (
+instants_in_periods as (
 
     select
         *,
-        lag(occurred_at) over by_contact_in_time as previous_instant_at,
-        lead(occurred_at) over by_contact_in_time as next_instant_at
+        (date_diff('second', timestamp '1900-01-01 00:00:00', occurred_at::timestamp) / 86400.0) / getvariable('engagement_half_life_days') as half_lives_since_origin,
+        cast(floor(half_lives_since_origin / 32) as bigint) as weight_period,
+        power(2.0, half_lives_since_origin - 32 * weight_period) as weight,
+        cast(points * weight as decimal(38, 12)) as weighted_points
 
     from instants
-    window by_contact_in_time as (partition by contact_id order by occurred_at)
 
 ),
 
-bursts_numbered as (
+period_totals as (
 
     select
-        *,
-        sum(
-            case
-                when
-                    previous_instant_at is null
-                    or (date_diff('second', previous_instant_at::timestamp, occurred_at::timestamp) / 86400.0) > 64 * getvariable('engagement_half_life_days')
-                    then 1
-                else 0
-            end
-        ) over (
-            partition by contact_id
-            order by occurred_at
-            rows between unbounded preceding and current row
-        ) as burst_number
+        contact_id,
+        weight_period,
+        sum(weighted_points) as weighted_points
 
-    from instants_in_order
-
-),
-
-bursts_started as (
-
-    select
-        *,
-        min(occurred_at) over (partition by contact_id, burst_number) as burst_started_at
-
-    from bursts_numbered
-
-),
-
-instants_weighted as (
-
-    select
-        *,
-        power(2.0, (date_diff('second', burst_started_at::timestamp, occurred_at::timestamp) / 86400.0) / getvariable('engagement_half_life_days')) as weight
-
-    from bursts_started
+    from instants_in_periods
+    group by contact_id, weight_period
 
 ),
 
@@ -2265,28 +2238,44 @@ instants_running as (
 
     select
         *,
-        sum(points * weight) over (
-            partition by contact_id, burst_number
+        sum(weighted_points) over (
+            partition by contact_id, weight_period
             order by occurred_at
             rows between unbounded preceding and current row
-        ) as weighted_points_so_far,
+        ) as weighted_points_in_period,
         sum(interactions) over (
             partition by contact_id
             order by occurred_at
             rows between unbounded preceding and current row
-        ) as interactions_so_far
+        ) as interactions_so_far,
+        lead(occurred_at) over (partition by contact_id order by occurred_at) as next_instant_at
 
-    from instants_weighted
+    from instants_in_periods
 
 ),
 
 instants_scored as (
 
     select
-        *,
-        round(weighted_points_so_far / weight, 6) as score_after_instant
+        instants_running.*,
+        round(
+            (
+                cast(weighted_points_in_period as double)
+                + cast(coalesce(previous_period.weighted_points, 0) as double) * power(2.0, -32)
+                + cast(coalesce(period_before.weighted_points, 0) as double) * power(2.0, -64)
+            ) / weight,
+            6
+        ) as score_after_instant
 
     from instants_running
+    left join period_totals as previous_period
+        on
+            instants_running.contact_id = previous_period.contact_id
+            and instants_running.weight_period - 1 = previous_period.weight_period
+    left join period_totals as period_before
+        on
+            instants_running.contact_id = period_before.contact_id
+            and instants_running.weight_period - 2 = period_before.weight_period
 
 ),
 

@@ -14,12 +14,20 @@
 -- score right after the whole instant. Events at one instant are applied together, so the score
 -- never depends on how their ids sort.
 --
--- Scores decay continuously: an event's points halve every `engagement_half_life_days`. The
+-- Scores decay continuously: an event's points halve every `engagement_half_life_days` (h). The
 -- score after instant k is sum(points_i * 2^((t_i - t_k) / h)) over the instants i up to k,
--- computed as a running sum of points weighted from an anchor (the first instant of the
--- contact's current burst) divided by instant k's weight: one ordered window, no self-join, and
--- nothing depends on the as-of day. A burst ends after a silence of 64 half-lives (what came
--- before then weighs less than 2^-64 of it), which keeps the weights far from overflow.
+-- computed from running sums, with no self-join and nothing depending on the as-of day. Time is
+-- cut into periods of 32 half-lives from 1900-01-01; an instant's points are weighted from the
+-- start of its period (a weight from 1 to 2^32) and summed, per contact and period, as exact
+-- decimals (each term to 1e-12). The score after instant k is its period's running sum, plus the
+-- totals of the two periods before it scaled by 2^-32 and 2^-64, divided by instant k's weight.
+-- What came before them weighs less than 2^-64 of its points and is left out.
+--
+-- Exact sums make a contact's running state a value that can be carried: in an incremental run,
+-- a contact whose only news is new events (`rebuild_from_at`) is scored from its last instant
+-- held before them (its period's running sum and the two periods' totals, kept in its row), and
+-- reads only its events from that instant on. The sums are those of a full build, to the last
+-- bit, whatever the history's length.
 --
 -- Scores are rounded to 6 decimals before any threshold compares them, so arithmetic noise
 -- (59.99999999999999 for 60) cannot flip a stage.
@@ -28,11 +36,11 @@
 -- `recycle_score`: t + h * log2(score / threshold), when that comes before the next instant
 -- (possibly after the as-of day: readers end with it).
 --
--- Incremental by contact (macros/incremental.sql): a run scores again only the contacts whose
--- inputs changed, over their whole history (the running sums are those of a full build, to the
--- last bit), and writes their instants from the one they are rebuilt from on, with the
--- instant before it.
+-- Incremental by contact (macros/incremental.sql): a run writes the instants of the contacts
+-- whose inputs changed from the one each is rebuilt from on, with the instant before it.
 {%- set half_life = var('engagement_half_life_days') %}
+{%- set period_half_lives = 32 %}
+{%- set exact = 'decimal(38, 12)' %}
 
 with
 
@@ -47,7 +55,7 @@ events as (
         occurred_at
 
     from {{ ref('int_engagement_events_attributed') }}
-    where {{ is_contact_to_rebuild('contact_id') }}
+    where {{ is_row_to_rebuild('contact_id', 'occurred_at') }}
 
 ),
 
@@ -61,7 +69,7 @@ event_points as (
 
 ),
 
-instants as (
+instants_computed as (
 
     select
         events.contact_id,
@@ -82,47 +90,94 @@ instants as (
 
 ),
 
-instants_in_order as (
+{% if is_incremental() %}
+
+-- the last instant held before the one a contact is rebuilt from: its sums carry what came
+-- before (contacts rebuilt from their start have none)
+seeds as (
+
+    select held.*
+
+    from {{ this }} as held
+    inner join (
+        select
+            held.contact_id,
+            max(held.occurred_at) as occurred_at
+
+        from {{ this }} as held
+        inner join {{ contacts_to_rebuild_from() }} as rebuilt
+            on held.contact_id = rebuilt.contact_id
+        where held.occurred_at < rebuilt.rebuild_from_at
+        group by held.contact_id
+    ) as latest
+        on
+            held.contact_id = latest.contact_id
+            and held.occurred_at = latest.occurred_at
+
+),
+
+{% endif %}
+
+-- the instants to score; a seed counts in the running sums with the sums it holds
+instants as (
+
+    select
+        contact_id,
+        occurred_at,
+        points,
+        interactions,
+        has_interest_signal,
+        has_high_intent,
+        has_unsubscribed,
+        has_hard_bounced,
+        interactions as interactions_counted,
+        cast(null as {{ exact }}) as seed_points_in_period,
+        cast(null as {{ exact }}) as seed_points_previous_period,
+        cast(null as {{ exact }}) as seed_points_period_before,
+        false as is_seed
+
+    from instants_computed
+
+    {% if is_incremental() %}
+    union all
+
+    select
+        contact_id,
+        occurred_at,
+        points,
+        interactions,
+        has_interest_signal,
+        has_high_intent,
+        has_unsubscribed,
+        has_hard_bounced,
+        interactions_so_far as interactions_counted,
+        weighted_points_in_period as seed_points_in_period,
+        weighted_points_previous_period as seed_points_previous_period,
+        weighted_points_period_before as seed_points_period_before,
+        true as is_seed
+
+    from seeds
+    {% endif %}
+
+),
+
+instants_dated as (
 
     select
         *,
-        lag(occurred_at) over by_contact_in_time as previous_instant_at,
-        lead(occurred_at) over by_contact_in_time as next_instant_at
+        {{ days_between(earliest_timestamp(), 'occurred_at') }} / {{ half_life }} as half_lives_since_origin
 
     from instants
-    window by_contact_in_time as (partition by contact_id order by occurred_at)
 
 ),
 
--- a burst starts at a contact's first instant and after each long silence
-bursts_flagged as (
+instants_in_periods as (
 
     select
         *,
-        previous_instant_at is null
-        or {{ days_between('previous_instant_at', 'occurred_at') }} > 64 * {{ half_life }}
-            as is_burst_start
+        cast(floor(half_lives_since_origin / {{ period_half_lives }}) as bigint) as weight_period
 
-    from instants_in_order
-
-),
-
--- the running count numbers the bursts and the running latest start dates them: one pass over
--- the contact's instants in time order, which also counts its interactions so far
-bursts_numbered as (
-
-    select
-        *,
-        sum(case when is_burst_start then 1 else 0 end) over by_contact_so_far as burst_number,
-        max(case when is_burst_start then occurred_at end) over by_contact_so_far as burst_started_at,
-        sum(interactions) over by_contact_so_far as interactions_so_far
-
-    from bursts_flagged
-    window by_contact_so_far as (
-        partition by contact_id
-        order by occurred_at
-        rows between unbounded preceding and current row
-    )
+    from instants_dated
 
 ),
 
@@ -130,9 +185,51 @@ instants_weighted as (
 
     select
         *,
-        power(2.0, {{ days_between('burst_started_at', 'occurred_at') }} / {{ half_life }}) as weight
+        power(2.0, half_lives_since_origin - {{ period_half_lives }} * weight_period) as weight,
+        case
+            when is_seed then seed_points_in_period
+            else cast(points * power(
+                2.0, half_lives_since_origin - {{ period_half_lives }} * weight_period
+            ) as {{ exact }})
+        end as weighted_points
 
-    from bursts_numbered
+    from instants_in_periods
+
+),
+
+-- per contact and period, its instants' weighted points; a seed also brings the totals of the
+-- two periods before its own
+period_totals as (
+
+    select
+        contact_id,
+        weight_period,
+        sum(weighted_points) as weighted_points
+
+    from instants_weighted
+    group by contact_id, weight_period
+
+    {% if is_incremental() %}
+    union all
+
+    select
+        contact_id,
+        weight_period - 1 as weight_period,
+        seed_points_previous_period as weighted_points
+
+    from instants_weighted
+    where is_seed
+
+    union all
+
+    select
+        contact_id,
+        weight_period - 2 as weight_period,
+        seed_points_period_before as weighted_points
+
+    from instants_weighted
+    where is_seed
+    {% endif %}
 
 ),
 
@@ -140,13 +237,40 @@ instants_running as (
 
     select
         *,
-        sum(points * weight) over (
-            partition by contact_id, burst_number
+        sum(weighted_points) over (
+            partition by contact_id, weight_period
             order by occurred_at
             rows between unbounded preceding and current row
-        ) as weighted_points_so_far
+        ) as weighted_points_in_period,
+        sum(interactions_counted) over (
+            partition by contact_id
+            order by occurred_at
+            rows between unbounded preceding and current row
+        ) as interactions_so_far,
+        lead(occurred_at) over (partition by contact_id order by occurred_at) as next_instant_at
 
     from instants_weighted
+
+),
+
+instants_carried as (
+
+    select
+        instants_running.*,
+        coalesce(previous_period.weighted_points, cast(0 as {{ exact }}))
+            as weighted_points_previous_period,
+        coalesce(period_before.weighted_points, cast(0 as {{ exact }}))
+            as weighted_points_period_before
+
+    from instants_running
+    left join period_totals as previous_period
+        on
+            instants_running.contact_id = previous_period.contact_id
+            and instants_running.weight_period - 1 = previous_period.weight_period
+    left join period_totals as period_before
+        on
+            instants_running.contact_id = period_before.contact_id
+            and instants_running.weight_period - 2 = period_before.weight_period
 
 ),
 
@@ -154,9 +278,16 @@ instants_scored as (
 
     select
         *,
-        round(weighted_points_so_far / weight, 6) as score_after_instant
+        round(
+            (
+                cast(weighted_points_in_period as double)
+                + cast(weighted_points_previous_period as double) * power(2.0, -{{ period_half_lives }})
+                + cast(weighted_points_period_before as double) * power(2.0, -2 * {{ period_half_lives }})
+            ) / weight,
+            6
+        ) as score_after_instant
 
-    from instants_running
+    from instants_carried
 
 ),
 
@@ -188,6 +319,9 @@ final as (
         interactions,
         interactions_so_far,
         score_after_instant,
+        weighted_points_in_period,
+        weighted_points_previous_period,
+        weighted_points_period_before,
 
         -- booleans
         has_interest_signal,
