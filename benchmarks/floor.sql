@@ -2234,23 +2234,40 @@ period_totals as (
 
 ),
 
+period_starts as (
+
+    select
+        contact_id,
+        weight_period,
+        lag(weight_period, 1) over by_period as period_1_back,
+        lag(weighted_points, 1) over by_period as points_1_back,
+        lag(weight_period, 2) over by_period as period_2_back,
+        lag(weighted_points, 2) over by_period as points_2_back,
+        coalesce(sum(weighted_points) over (
+            partition by contact_id
+            order by weight_period
+            rows between unbounded preceding and 1 preceding
+        ), 0) as points_before_period
+
+    from period_totals
+    window by_period as (partition by contact_id order by weight_period)
+
+),
+
 instants_running as (
 
     select
         *,
-        sum(weighted_points) over (
-            partition by contact_id, weight_period
-            order by occurred_at
-            rows between unbounded preceding and current row
-        ) as weighted_points_in_period,
-        sum(interactions) over (
-            partition by contact_id
-            order by occurred_at
-            rows between unbounded preceding and current row
-        ) as interactions_so_far,
+        sum(weighted_points) over by_contact_so_far as weighted_points_so_far,
+        sum(interactions) over by_contact_so_far as interactions_so_far,
         lead(occurred_at) over (partition by contact_id order by occurred_at) as next_instant_at
 
     from instants_in_periods
+    window by_contact_so_far as (
+        partition by contact_id
+        order by occurred_at
+        rows between unbounded preceding and current row
+    )
 
 ),
 
@@ -2260,22 +2277,28 @@ instants_scored as (
         instants_running.*,
         round(
             (
-                cast(weighted_points_in_period as double)
-                + cast(coalesce(previous_period.weighted_points, 0) as double) * power(2.0, -32)
-                + cast(coalesce(period_before.weighted_points, 0) as double) * power(2.0, -64)
+                cast(weighted_points_so_far - points_before_period as double)
+                + cast(
+                    case when period_1_back = instants_running.weight_period - 1 then points_1_back else 0 end
+                    as double
+                ) * power(2.0, -32)
+                + cast(
+                    case
+                        when period_1_back = instants_running.weight_period - 2 then points_1_back
+                        when period_2_back = instants_running.weight_period - 2 then points_2_back
+                        else 0
+                    end
+                    as double
+                ) * power(2.0, -64)
             ) / weight,
             6
         ) as score_after_instant
 
     from instants_running
-    left join period_totals as previous_period
+    inner join period_starts
         on
-            instants_running.contact_id = previous_period.contact_id
-            and instants_running.weight_period - 1 = previous_period.weight_period
-    left join period_totals as period_before
-        on
-            instants_running.contact_id = period_before.contact_id
-            and instants_running.weight_period - 2 = period_before.weight_period
+            instants_running.contact_id = period_starts.contact_id
+            and instants_running.weight_period = period_starts.weight_period
 
 ),
 

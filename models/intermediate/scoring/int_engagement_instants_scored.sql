@@ -198,13 +198,14 @@ instants_weighted as (
 ),
 
 -- per contact and period, its instants' weighted points; a seed also brings the totals of the
--- two periods before its own
+-- two periods before its own (carried in: the running sums below do not hold them)
 period_totals as (
 
     select
         contact_id,
         weight_period,
-        sum(weighted_points) as weighted_points
+        sum(weighted_points) as weighted_points,
+        false as is_carried_in
 
     from instants_weighted
     group by contact_id, weight_period
@@ -215,7 +216,8 @@ period_totals as (
     select
         contact_id,
         weight_period - 1 as weight_period,
-        seed_points_previous_period as weighted_points
+        seed_points_previous_period as weighted_points,
+        true as is_carried_in
 
     from instants_weighted
     where is_seed
@@ -225,7 +227,8 @@ period_totals as (
     select
         contact_id,
         weight_period - 2 as weight_period,
-        seed_points_period_before as weighted_points
+        seed_points_period_before as weighted_points,
+        true as is_carried_in
 
     from instants_weighted
     where is_seed
@@ -233,23 +236,44 @@ period_totals as (
 
 ),
 
+-- per contact and period: the totals of the two periods before it, and what the contact's
+-- running sum held when it started (the periods before it, those carried in aside)
+period_starts as (
+
+    select
+        contact_id,
+        weight_period,
+        lag(weight_period, 1) over by_period as period_1_back,
+        lag(weighted_points, 1) over by_period as points_1_back,
+        lag(weight_period, 2) over by_period as period_2_back,
+        lag(weighted_points, 2) over by_period as points_2_back,
+        sum(case when not is_carried_in then weighted_points end) over (
+            partition by contact_id
+            order by weight_period
+            rows between unbounded preceding and 1 preceding
+        ) as points_before_period
+
+    from period_totals
+    window by_period as (partition by contact_id order by weight_period)
+
+),
+
+-- one ordered pass over each contact's instants: its running sum across periods (exact, so
+-- that the period's own is that minus what the period started with), interactions, next instant
 instants_running as (
 
     select
         *,
-        sum(weighted_points) over (
-            partition by contact_id, weight_period
-            order by occurred_at
-            rows between unbounded preceding and current row
-        ) as weighted_points_in_period,
-        sum(interactions_counted) over (
-            partition by contact_id
-            order by occurred_at
-            rows between unbounded preceding and current row
-        ) as interactions_so_far,
+        sum(weighted_points) over by_contact_so_far as weighted_points_so_far,
+        sum(interactions_counted) over by_contact_so_far as interactions_so_far,
         lead(occurred_at) over (partition by contact_id order by occurred_at) as next_instant_at
 
     from instants_weighted
+    window by_contact_so_far as (
+        partition by contact_id
+        order by occurred_at
+        rows between unbounded preceding and current row
+    )
 
 ),
 
@@ -257,20 +281,27 @@ instants_carried as (
 
     select
         instants_running.*,
-        coalesce(previous_period.weighted_points, cast(0 as {{ exact }}))
-            as weighted_points_previous_period,
-        coalesce(period_before.weighted_points, cast(0 as {{ exact }}))
-            as weighted_points_period_before
+        instants_running.weighted_points_so_far
+        - coalesce(period_starts.points_before_period, cast(0 as {{ exact }}))
+            as weighted_points_in_period,
+        case
+            when period_starts.period_1_back = instants_running.weight_period - 1
+                then period_starts.points_1_back
+            else cast(0 as {{ exact }})
+        end as weighted_points_previous_period,
+        case
+            when period_starts.period_1_back = instants_running.weight_period - 2
+                then period_starts.points_1_back
+            when period_starts.period_2_back = instants_running.weight_period - 2
+                then period_starts.points_2_back
+            else cast(0 as {{ exact }})
+        end as weighted_points_period_before
 
     from instants_running
-    left join period_totals as previous_period
+    inner join period_starts
         on
-            instants_running.contact_id = previous_period.contact_id
-            and instants_running.weight_period - 1 = previous_period.weight_period
-    left join period_totals as period_before
-        on
-            instants_running.contact_id = period_before.contact_id
-            and instants_running.weight_period - 2 = period_before.weight_period
+            instants_running.contact_id = period_starts.contact_id
+            and instants_running.weight_period = period_starts.weight_period
 
 ),
 
