@@ -119,17 +119,14 @@ seeds as (
 {% endif %}
 
 -- the instants to score; a seed counts in the running sums with the sums it holds
+{%- set instant_columns = [
+    'contact_id', 'occurred_at', 'points', 'interactions',
+    'has_interest_signal', 'has_high_intent', 'has_unsubscribed', 'has_hard_bounced',
+] %}
 instants as (
 
     select
-        contact_id,
-        occurred_at,
-        points,
-        interactions,
-        has_interest_signal,
-        has_high_intent,
-        has_unsubscribed,
-        has_hard_bounced,
+        {{ instant_columns | join(',\n        ') }},
         interactions as interactions_counted,
         cast(null as {{ exact }}) as seed_points_in_period,
         cast(null as {{ exact }}) as seed_points_previous_period,
@@ -142,14 +139,7 @@ instants as (
     union all
 
     select
-        contact_id,
-        occurred_at,
-        points,
-        interactions,
-        has_interest_signal,
-        has_high_intent,
-        has_unsubscribed,
-        has_hard_bounced,
+        {{ instant_columns | join(',\n        ') }},
         interactions_so_far as interactions_counted,
         weighted_points_in_period as seed_points_in_period,
         weighted_points_previous_period as seed_points_previous_period,
@@ -185,15 +175,24 @@ instants_weighted as (
 
     select
         *,
-        power(2.0, half_lives_since_origin - {{ period_half_lives }} * weight_period) as weight,
-        case
-            when is_seed then seed_points_in_period
-            else cast(points * power(
-                2.0, half_lives_since_origin - {{ period_half_lives }} * weight_period
-            ) as {{ exact }})
-        end as weighted_points
+        power(2.0, half_lives_since_origin - {{ period_half_lives }} * weight_period) as weight
 
     from instants_in_periods
+
+),
+
+-- a seed's instant counts with its period's sum so far, which stands for every instant of its
+-- period up to it
+instants_valued as (
+
+    select
+        *,
+        case
+            when is_seed then seed_points_in_period
+            else cast(points * weight as {{ exact }})
+        end as weighted_points
+
+    from instants_weighted
 
 ),
 
@@ -207,7 +206,7 @@ period_totals as (
         sum(weighted_points) as weighted_points,
         false as is_carried_in
 
-    from instants_weighted
+    from instants_valued
     group by contact_id, weight_period
 
     {% if is_incremental() %}
@@ -219,7 +218,7 @@ period_totals as (
         seed_points_previous_period as weighted_points,
         true as is_carried_in
 
-    from instants_weighted
+    from instants_valued
     where is_seed
 
     union all
@@ -230,7 +229,7 @@ period_totals as (
         seed_points_period_before as weighted_points,
         true as is_carried_in
 
-    from instants_weighted
+    from instants_valued
     where is_seed
     {% endif %}
 
@@ -268,7 +267,7 @@ instants_running as (
         sum(interactions_counted) over by_contact_so_far as interactions_so_far,
         lead(occurred_at) over (partition by contact_id order by occurred_at) as next_instant_at
 
-    from instants_weighted
+    from instants_valued
     window by_contact_so_far as (
         partition by contact_id
         order by occurred_at
