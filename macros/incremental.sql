@@ -101,6 +101,26 @@
     {%- endif -%}
 {%- endmacro %}
 
+{# The rows of `relation` that a model reads to compute its rows again: in an incremental run,
+   those of the contacts to rebuild dated at or after the instant each is rebuilt from, found by
+   one hash join (with the instant as its residual condition: 9 M rows of the reached contacts
+   narrowed to a few hundred thousand, where `is_row_to_rebuild` takes a membership and then a
+   second join to look the instant up); in a full build, every row. Something to select from. #}
+{% macro rows_to_rebuild(relation, contact_id='contact_id', at='occurred_at') -%}
+    {%- if is_incremental() -%}
+        (
+            select rows_read.*
+            from {{ relation }} as rows_read
+            inner join {{ b2b_funnel.contacts_to_rebuild_from() }} as rebuilt
+                on
+                    rows_read.{{ contact_id }} = rebuilt.contact_id
+                    and rows_read.{{ at }} >= coalesce(rebuilt.rebuild_from_at, {{ b2b_funnel.earliest_timestamp() }})
+        )
+    {%- else -%}
+        {{ relation }}
+    {%- endif -%}
+{%- endmacro %}
+
 {# A condition on a contact id column: in an incremental run, the contact is one to rebuild;
    in a full build, always true. #}
 {% macro is_contact_to_rebuild(contact_id) -%}

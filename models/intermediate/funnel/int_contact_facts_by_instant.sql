@@ -47,8 +47,7 @@ contacts as (
 
 engagement as (
 
-    select * from {{ ref('int_engagement_instants_scored') }}
-    where {{ is_row_to_rebuild('contact_id', 'occurred_at') }}
+    select * from {{ rows_to_rebuild(ref('int_engagement_instants_scored')) }}
 
 ),
 

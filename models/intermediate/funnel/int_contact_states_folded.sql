@@ -71,8 +71,7 @@ with
 
 facts as (
 
-    select * from {{ ref('int_contact_facts_by_instant') }}
-    where {{ is_row_to_rebuild('contact_id', 'occurred_at') }}
+    select * from {{ rows_to_rebuild(ref('int_contact_facts_by_instant')) }}
 
 ),
 

@@ -54,8 +54,7 @@ events as (
         is_high_intent,
         occurred_at
 
-    from {{ ref('int_engagement_events_attributed') }}
-    where {{ is_row_to_rebuild('contact_id', 'occurred_at') }}
+    from {{ rows_to_rebuild(ref('int_engagement_events_attributed')) }}
 
 ),
 
