@@ -26,14 +26,17 @@ staged as (
 
 ),
 
-events as (
+-- the engagement components sum to the score: per event type, what its events still carry
+engagement_components as (
 
     select
         contact_id,
-        {{ decayed_to_as_of('points', 'occurred_at') }} as decayed_points,
+        event_count,
+        points,
         occurred_at
 
-    from {{ ref('fct_engagement_events') }}
+    from {{ ref('fct_contact_score_components') }}
+    where score = 'engagement'
 
 ),
 
@@ -41,13 +44,14 @@ engagement as (
 
     select
         contact_id,
-        -- rounded as the instants' scores are: a float sum's last digits depend on the order
-        -- the engine adds the rows in, and must not differ between two runs or engines
-        round(sum(decayed_points), 6) as engagement_score,
-        count(*) as engagement_event_count,
+        -- summed as exact decimals (the components' own sums are) and rounded as the instants'
+        -- scores are: a float sum's last digits depend on the order the engine adds the rows
+        -- in, and must not differ between two runs or engines
+        cast(round(sum(cast(points as decimal(38, 12))), 6) as double) as engagement_score,
+        cast(sum(event_count) as {{ dbt.type_bigint() }}) as engagement_event_count,
         max(occurred_at) as last_engaged_at
 
-    from events
+    from engagement_components
     group by contact_id
 
 ),

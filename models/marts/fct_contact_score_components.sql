@@ -2,7 +2,8 @@
 -- criterion its company or persona met, with its points (plus a `fit_bounds` row when the sum had
 -- to be brought within 0-100); for `engagement`, each event type the contact engaged by, with the
 -- points its events still carry on the as-of day after caps and decay. Per contact and score, the
--- points sum to the score in dim_contacts. fct_engagement_events lists the events themselves.
+-- points sum to the score in dim_contacts, which adds them up. fct_engagement_events lists the
+-- events themselves.
 --
 -- Scale: a row per contact and criterion or event type, rebuilt every run (the decay changes the
 -- engagement rows every day); the events are read once, three columns of them.
@@ -74,6 +75,7 @@ fit_components as (
         criterion as component,
         {{ dbt.concat(["attribute", "' = '", "attribute_value"]) }} as detail,
         cast(null as {{ dbt.type_timestamp() }}) as occurred_at,
+        cast(null as {{ dbt.type_bigint() }}) as event_count,
         cast(points as double) as base_points,
         cast(points as double) as points
 
@@ -101,6 +103,7 @@ fit_bounds as (
         'fit_bounds' as component,
         'points brought within 0-100' as detail,
         cast(null as {{ dbt.type_timestamp() }}) as occurred_at,
+        cast(null as {{ dbt.type_bigint() }}) as event_count,
         cast(0 as double) as base_points,
         contacts.icp_fit_score - coalesce(fit_totals.points, 0) as points
 
@@ -145,6 +148,7 @@ engagement_components as (
             else ''
         end as detail,
         last_occurred_at as occurred_at,
+        event_count,
         cast(points as double) as base_points,
         cast(decayed_points as double) as points
 
