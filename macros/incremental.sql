@@ -105,8 +105,11 @@
    those of the contacts to rebuild dated at or after the instant each is rebuilt from, found by
    one hash join (with the instant as its residual condition: 9 M rows of the reached contacts
    narrowed to a few hundred thousand, where `is_row_to_rebuild` takes a membership and then a
-   second join to look the instant up); in a full build, every row. Something to select from. #}
-{% macro rows_to_rebuild(relation, contact_id='contact_id', at='occurred_at') -%}
+   second join to look the instant up); in a full build, every row. With `or_after` (an
+   expression), also every row dated after it: a set union (the models' rows are unique), so
+   that each part keeps its own cheap plan where an `or` would test every row for both. Something
+   to select from. #}
+{% macro rows_to_rebuild(relation, contact_id='contact_id', at='occurred_at', or_after=none) -%}
     {%- if is_incremental() -%}
         (
             select rows_read.*
@@ -115,6 +118,13 @@
                 on
                     rows_read.{{ contact_id }} = rebuilt.contact_id
                     and rows_read.{{ at }} >= coalesce(rebuilt.rebuild_from_at, {{ b2b_funnel.earliest_timestamp() }})
+            {%- if or_after is not none %}
+
+            union
+
+            select * from {{ relation }}
+            where {{ at }} > {{ or_after }}
+            {%- endif %}
         )
     {%- else -%}
         {{ relation }}

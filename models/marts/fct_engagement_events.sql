@@ -36,17 +36,9 @@
 --
 -- Scale: an incremental run reads the attributed events of the contacts to rebuild and of the
 -- days the as-of day moved over, and deletes and writes only the rows that changed.
-{#- The rows a build computes: those up to the as-of day, of the contacts to rebuild from the
-    instant each is rebuilt from, and of every contact after the latest event held. #}
-{%- set computed_here -%}
-    occurred_at < {{ as_of_at() }}
-    {%- if is_incremental() %}
-        and (
-            {{ is_row_to_rebuild('contact_id', 'occurred_at') }}
-            or occurred_at > (select occurred_at from held_until)
-        )
-    {%- endif %}
-{%- endset %}
+{#- The rows a build computes, up to the as-of day: those of the contacts to rebuild from the
+    instant each is rebuilt from, and those of every contact after the latest event held. #}
+{%- set held_until = '(select occurred_at from held_until)' %}
 
 with
 
@@ -65,8 +57,8 @@ held_until as (
 -- the attributed events run past the as-of day (they do not depend on it); this ends with it
 events as (
 
-    select * from {{ ref('int_engagement_events_attributed') }}
-    where {{ computed_here }}
+    select * from {{ rows_to_rebuild(ref('int_engagement_events_attributed'), or_after=held_until) }}
+    where occurred_at < {{ as_of_at() }}
 
 ),
 
@@ -77,8 +69,8 @@ instants as (
         occurred_at,
         score_after_instant
 
-    from {{ ref('int_engagement_instants_scored') }}
-    where {{ computed_here }}
+    from {{ rows_to_rebuild(ref('int_engagement_instants_scored'), or_after=held_until) }}
+    where occurred_at < {{ as_of_at() }}
 
 ),
 

@@ -131,18 +131,21 @@ events_ranked_in_period as (
         ) as rank_in_period
 
     from events_attributed
-    left join event_points
-        on events_attributed.event_type = event_points.event_type
-    where
-        events_attributed.contact_id is not null
-        -- from the period of the instant the contact is rebuilt from: a rank counts its period only
-        and {{ is_row_to_rebuild(
-            'events_attributed.contact_id',
-            dbt.dateadd(
+    {% if is_incremental() -%}
+    -- from the period of the instant the contact is rebuilt from: a rank counts its period only
+    -- (one join: a membership and a second lookup of the instant cost twice as much on millions
+    -- of rows)
+    inner join {{ contacts_to_rebuild_from() }} as rebuilt
+        on
+            events_attributed.contact_id = rebuilt.contact_id
+            and {{ dbt.dateadd(
                 var('engagement_cap_period'), 1,
                 dbt.date_trunc(var('engagement_cap_period'), 'events_attributed.occurred_at')
-            )
-        ) }}
+            ) }} >= coalesce(rebuilt.rebuild_from_at, {{ earliest_timestamp() }})
+    {% endif -%}
+    left join event_points
+        on events_attributed.event_type = event_points.event_type
+    where events_attributed.contact_id is not null
 
 ),
 
