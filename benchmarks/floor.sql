@@ -3727,24 +3727,9 @@ events as (
             -(date_diff('second', occurred_at, getvariable('as_of_at')) / 86400.0)
             / getvariable('engagement_half_life_days')
         ) as decayed_points,
-        event_type,
         occurred_at
 
     from int_engagement_events_attributed
-
-),
-
--- per event type, what its events still carry, summed exactly (fct_contact_score_components)
-event_types as (
-
-    select
-        contact_id,
-        count(*) as event_count,
-        cast(sum(cast(decayed_points as decimal(38, 12))) as double) as points,
-        max(occurred_at) as occurred_at
-
-    from events
-    group by contact_id, event_type
 
 ),
 
@@ -3752,12 +3737,13 @@ engagement as (
 
     select
         contact_id,
-        -- the components added up exactly, rounded as the instants' scores are
-        cast(round(sum(cast(points as decimal(38, 12))), 6) as double) as engagement_score,
-        cast(sum(event_count) as bigint) as engagement_event_count,
+        -- rounded as the instants' scores are: a float sum's last digits depend on the order
+        -- the engine adds the rows in, and must not differ between two runs or engines
+        round(sum(decayed_points), 6) as engagement_score,
+        count(*) as engagement_event_count,
         max(occurred_at) as last_engaged_at
 
-    from event_types
+    from events
     group by contact_id
 
 ),

@@ -26,17 +26,14 @@ staged as (
 
 ),
 
--- the engagement components sum to the score: per event type, what its events still carry
-engagement_components as (
+events as (
 
     select
         contact_id,
-        event_count,
-        points,
+        {{ decayed_to_as_of('points', 'occurred_at') }} as decayed_points,
         occurred_at
 
-    from {{ ref('fct_contact_score_components') }}
-    where score = 'engagement'
+    from {{ ref('fct_engagement_events') }}
 
 ),
 
@@ -44,14 +41,13 @@ engagement as (
 
     select
         contact_id,
-        -- summed as exact decimals (the components' own sums are) and rounded as the instants'
-        -- scores are: a float sum's last digits depend on the order the engine adds the rows
-        -- in, and must not differ between two runs or engines
-        cast(round(sum(cast(points as decimal(38, 12))), 6) as double) as engagement_score,
-        cast(sum(event_count) as {{ dbt.type_bigint() }}) as engagement_event_count,
+        -- rounded as the instants' scores are: a float sum's last digits depend on the order
+        -- the engine adds the rows in, and must not differ between two runs or engines
+        round(sum(decayed_points), 6) as engagement_score,
+        count(*) as engagement_event_count,
         max(occurred_at) as last_engaged_at
 
-    from engagement_components
+    from events
     group by contact_id
 
 ),

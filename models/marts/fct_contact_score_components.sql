@@ -2,8 +2,7 @@
 -- criterion its company or persona met, with its points (plus a `fit_bounds` row when the sum had
 -- to be brought within 0-100); for `engagement`, each event type the contact engaged by, with the
 -- points its events still carry on the as-of day after caps and decay. Per contact and score, the
--- points sum to the score in dim_contacts, which adds them up. fct_engagement_events lists the
--- events themselves.
+-- points sum to the score in dim_contacts. fct_engagement_events lists the events themselves.
 --
 -- Scale: a row per contact and criterion or event type, rebuilt every run (the decay changes the
 -- engagement rows every day); the events are read once, three columns of them.
