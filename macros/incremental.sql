@@ -237,23 +237,26 @@
 {#
     Data tests on what the latest build wrote. A test of an incremental-by-contact model whose
     `where` config is `__latest_build__:<columns>` (one column, or several separated by commas)
-    reads only the rows whose values in <columns> the latest build wrote in a row (its
-    `built_at`): with `contact_id`, every row of the contacts it touched (enough for a rule
-    within a contact's history); with a key, every row holding a key it wrote (enough for the
-    key's uniqueness: the new rows looked up in the whole table, a few rows per contact rather
-    than its history). Rows no build touched since were tested when written. A full build writes
-    every row, so its tests read everything. This overrides dbt's `get_where_subquery`, which
-    gives every other `where` as it is.
+    reads the rows the latest build wrote (its `built_at`) and every row whose values in
+    <columns> one of them holds: with `contact_id`, every row of the contacts it touched (enough
+    for a rule within a contact's history); with a key, every row holding a key it wrote (enough
+    for the key's uniqueness: the new rows looked up in the whole table, a few rows per contact
+    rather than its history; a null key it wrote is among its own rows). Rows no build touched
+    since were tested when written. A full build writes every row, so its tests read everything.
+    This overrides dbt's `get_where_subquery`, which gives every other `where` as it is.
 #}
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where') -%}
     {%- if where and where.startswith('__latest_build__:') -%}
         {%- set columns = where.split(':')[1].split(',') | map('trim') | join(', ') -%}
         {%- set where -%}
-            ({{ columns }}) in (
+            built_at = (select max(built_at) from {{ relation }})
+            {%- if columns != 'built_at' %}
+            or ({{ columns }}) in (
                 select {{ columns }} from {{ relation }}
                 where built_at = (select max(built_at) from {{ relation }})
             )
+            {%- endif %}
         {%- endset -%}
     {%- endif -%}
     {%- if where -%}

@@ -213,7 +213,7 @@ def test_the_tests_on_the_latest_build_still_see_a_duplicate_of_an_older_row(
     """The uniqueness tests of the event grain read only what the latest build wrote (the
     (contact, instant) keys and the ids it wrote or appended) but must still catch a row it
     wrote that duplicates a row an earlier build left: a (contact, instant) written twice, an
-    event id given to two contacts."""
+    event id given to two contacts; and a null key it wrote."""
     daily, _ = homes
     home = tmp_path / "home"
     home.mkdir()
@@ -241,12 +241,22 @@ def test_the_tests_on_the_latest_build_still_see_a_duplicate_of_an_older_row(
                 f" where built_at < {latest} limit 1"
             ).fetchone()[0]
             assert inserted == 1, table
+        # a row with a null key written by the latest build: held by no key it wrote
+        table = "intermediate.int_engagement_instants_scored"
+        latest = f"(select max(built_at) from {table})"
+        described = connection.execute(f"describe {table}").fetchall()
+        values = ", ".join(
+            latest if name == "built_at" else "null" if name == "occurred_at" else f'"{name}"'
+            for name, *_ in described
+        )
+        connection.execute(f"insert into {table} select {values} from {table} limit 1")
     tested = subprocess.run(
         [
             DBT,
             "test",
             "--select",
             "int_contact_states_folded",
+            "int_engagement_instants_scored",
             "fct_engagement_events",
             "stg_landing__engagement_events",
             "--exclude-resource-type",
@@ -263,11 +273,10 @@ def test_the_tests_on_the_latest_build_still_see_a_duplicate_of_an_older_row(
         check=False,
     )
     failed = [line for line in tested.stdout.splitlines() if " FAIL " in line]
-    assert any("unique_combination_of_columns_int_contact_states_folded" in f for f in failed), (
-        tested.stdout[-3000:]
-    )
+    assert any("primary_key_int_contact_states_folded" in f for f in failed), tested.stdout[-3000:]
     for test in (
-        "unique_fct_engagement_events_event_id",
-        "unique_stg_landing__engagement_events_event_id",
+        "primary_key_int_engagement_instants_scored_contact_id__occurred_at",
+        "primary_key_fct_engagement_events_event_id",
+        "primary_key_stg_landing__engagement_events_event_id",
     ):
         assert any(test in f for f in failed), tested.stdout[-3000:]

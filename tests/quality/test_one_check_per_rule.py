@@ -27,7 +27,7 @@ EXPECTATIONS = PROJECT_DIR / "expectations"
 # The dbt tests that enforce what a GX expectation type checks, on one column.
 SAME_RULE = {
     "expect_column_values_to_not_be_null": {"not_null"},
-    "expect_column_values_to_be_unique": {"unique"},
+    "expect_column_values_to_be_unique": {"unique", "primary_key"},
     "expect_column_values_to_be_in_set": {
         "accepted_values",
         "relationships",
@@ -84,6 +84,11 @@ def _dbt_rules(manifest: dict, node_id: str) -> dict[tuple[str, ...], set[str]]:
         if name == "unique_combination_of_columns":
             columns = tuple(sorted(kwargs["combination_of_columns"]))
             rules.setdefault(columns, set()).add(name)
+        elif name == "primary_key":
+            key = kwargs.get("column_names") or [test["column_name"]]
+            rules.setdefault(tuple(sorted(key)), set()).add(name)
+            for column in key:  # each column of a key is not null
+                rules.setdefault((column,), set()).add("not_null")
         elif test.get("column_name"):
             rules.setdefault((test["column_name"],), set()).add(name)
     node = manifest["nodes"].get(node_id) or manifest["sources"].get(node_id, {})
@@ -104,7 +109,7 @@ def _restated(expectation: dict, rules: dict[tuple[str, ...], set[str]]) -> set[
     kind, kwargs = expectation["type"], expectation["kwargs"]
     if kind == "expect_compound_columns_to_be_unique":
         found = rules.get(tuple(sorted(kwargs["column_list"])), set())
-        return found & {"unique_combination_of_columns"}
+        return found & {"unique_combination_of_columns", "primary_key"}
     on_column = rules.get((kwargs.get("column"),), set())
     tests = on_column & SAME_RULE.get(kind, set())
     constraints = {

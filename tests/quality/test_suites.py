@@ -122,7 +122,7 @@ def test_a_failed_run_names_each_check_and_how_to_see_its_rows() -> None:
     )
     dbt = AssetCheckEvaluation(
         asset_key=AssetKey(["marts", "dim_contacts"]),
-        check_name="unique_dim_contacts_contact_id",
+        check_name="primary_key_dim_contacts_contact_id",
         passed=False,
         severity=AssetCheckSeverity.WARN,
         metadata={"dagster_dbt/failed_row_count": 3},
@@ -135,5 +135,5 @@ def test_a_failed_run_names_each_check_and_how_to_see_its_rows() -> None:
     assert lines[0].startswith("  check marts/dim_contacts:gx_expectations (blocking)")
     assert "select 1" in lines[0]
     assert "(warning, dbt test): 3 failing rows" in lines[1]
-    assert "dbt show --profiles-dir . --select unique_dim_contacts_contact_id" in lines[1]
+    assert "dbt show --profiles-dir . --select primary_key_dim_contacts_contact_id" in lines[1]
     assert "FUNNEL_AS_OF=2026-06-30 .venv/bin/dbt show" in lines[1]

@@ -1,6 +1,6 @@
 {#
-    The combination of the given columns is unique: the compound primary key test
-    (as dbt_utils has it, which cannot be installed here).
+    The combination of the given columns is unique: an alternate key (a primary key is
+    `primary_key`, which also rejects nulls). As dbt_utils has it, which is not installed.
 #}
 {% test unique_combination_of_columns(model, combination_of_columns) %}
 
