@@ -5,7 +5,10 @@ its rows' hashes: reading a table to hash it costs a fraction of writing it (no 
 write), and the sum does not depend on the order dbt wrote the rows in. Two different contents
 share a fingerprint only if their 64-bit row-hash sums collide with equal row counts, which a
 change of one row cannot cause except by a hash collision (about 1 in 2^64). A DuckDB upgrade
-that changes `hash` only makes the next publication copy every table again.
+that changes `hash` only makes the next publication copy every table again. A table whose row
+count differs from the previous publication's has changed: it is not hashed (the event grain
+grows every day), and its fingerprint is recorded as unknown, so the next publication copies it
+again unless its count changes again.
 
 The previous publication is reused only while it stays compact: replacing a table in a copy of it
 leaves the old table's blocks free in the file (DuckDB does not shrink a file), so when the
@@ -44,14 +47,16 @@ class TableState:
     kept_columns: list[str]
     dropped_columns: list[str]
     row_count: int
-    fingerprint: str
+    fingerprint: str | None  # None: not hashed, its row count says it changed
 
 
 @dataclass(frozen=True)
 class PreviousTable:
-    """A table of the previous publication: its fingerprint and since when it holds that."""
+    """A table of the previous publication: its row count, its fingerprint (None when it was not
+    hashed) and since when it holds that content."""
 
-    fingerprint: str
+    row_count: int
+    fingerprint: str | None
     content_published_at: datetime
 
 
@@ -72,22 +77,30 @@ class PublicationPlan:
 
 
 def table_state(
-    connection: duckdb.DuckDBPyConnection, catalog: str, table: str, personal: frozenset[str]
+    connection: duckdb.DuckDBPyConnection,
+    catalog: str,
+    table: str,
+    personal: frozenset[str],
+    previous_row_count: int | None = None,
 ) -> TableState:
-    """The table `catalog.marts.table` without its personal columns, and its fingerprint."""
+    """The table `catalog.marts.table` without its personal columns, and its fingerprint (None,
+    without reading the rows, when its row count differs from `previous_row_count`)."""
     source = f"{catalog}.{PUBLIC_SCHEMA}.{quote_identifier(table)}"
     described = connection.execute(f"describe {source}").fetchall()
     lowered = {column.lower() for column in personal}
     kept = [(name, kind) for name, kind, *_ in described if name.lower() not in lowered]
     dropped = [name for name, *_ in described if name.lower() in lowered]
-    select = ", ".join(quote_identifier(name) for name, _ in kept)
-    rows, hash_sum = connection.execute(
-        "select count(*), coalesce(sum(hash(t)::hugeint), 0)"
-        f" from (select {select} from {source}) as t"
-    ).fetchone()
+    columns = [name for name, _ in kept]
+    rows = connection.execute(f"select count(*) from {source}").fetchone()[0]
+    if previous_row_count is not None and rows != previous_row_count:
+        return TableState(table, columns, dropped, rows, None)
+    select = ", ".join(quote_identifier(name) for name in columns)
+    hash_sum = connection.execute(
+        f"select coalesce(sum(hash(t)::hugeint), 0) from (select {select} from {source}) as t"
+    ).fetchone()[0]
     shape = ",".join(f"{name} {kind}" for name, kind in kept)
     fingerprint = hashlib.sha256(f"{shape}|{rows}|{hash_sum}".encode()).hexdigest()[:32]
-    return TableState(table, [name for name, _ in kept], dropped, rows, fingerprint)
+    return TableState(table, columns, dropped, rows, fingerprint)
 
 
 def previous_tables(
@@ -113,10 +126,10 @@ def previous_tables(
         ).fetchall()
     }
     rows = connection.execute(
-        f"select table_name, fingerprint, content_published_at from {catalog}.{PUBLICATION_TABLE}"
-        f" where table_schema = '{PUBLIC_SCHEMA}'"
+        "select table_name, row_count, fingerprint, content_published_at"
+        f" from {catalog}.{PUBLICATION_TABLE} where table_schema = '{PUBLIC_SCHEMA}'"
     ).fetchall()
-    return {name: PreviousTable(fp, since) for name, fp, since in rows if name in present}
+    return {name: PreviousTable(*state) for name, *state in rows if name in present}
 
 
 def _free_share_after(
@@ -146,13 +159,23 @@ def plan_publication(
 ) -> PublicationPlan:
     """Compare the warehouse (attached as `warehouse`) with the previous publication (attached
     as `previous_catalog`, or None when there is none) and say what to copy."""
+    previous = previous_tables(connection, previous_catalog) if previous_catalog else {}
     states = {
-        table: table_state(connection, "warehouse", table, personal_columns[table])
+        table: table_state(
+            connection,
+            "warehouse",
+            table,
+            personal_columns[table],
+            previous[table].row_count if table in previous else None,
+        )
         for table in tables
     }
-    previous = previous_tables(connection, previous_catalog) if previous_catalog else {}
     changed = [
-        t for t in tables if t not in previous or previous[t].fingerprint != states[t].fingerprint
+        t
+        for t in tables
+        if t not in previous
+        or states[t].fingerprint is None
+        or previous[t].fingerprint != states[t].fingerprint
     ]
     copied, stale = changed, sorted(set(previous) - set(tables))
     replaced = [t for t in [*changed, *stale] if t in previous]

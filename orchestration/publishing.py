@@ -258,8 +258,8 @@ def _write(
         )
         connection.execute(
             f"comment on table {PUBLICATION_TABLE} is 'One row per published table: its row"
-            " count when published, and when; its content fingerprint, and since when the"
-            " table holds that content.'"
+            " count when published, and when; its content fingerprint (null when its row count"
+            " changed: not hashed), and since when the table holds that content.'"
         )
         connection.execute("checkpoint")
 
