@@ -151,13 +151,24 @@ MODEL_FAULTS = {
         True,
     ),
     "a contact twice": ModelFault(
-        ("dim_contacts", "contact_id", "unique"),
+        ("dim_contacts", "contact_id", "primary_key"),
         _rebuilt(
             "marts.dim_contacts",
             "select * from marts.dim_contacts union all"
             " (select * from marts.dim_contacts order by contact_id limit 1)",
         ),
-        1,  # dbt's unique test returns each duplicated id once
+        1,  # the primary key test returns each duplicated id once
+        True,
+    ),
+    "a contact without id": ModelFault(
+        ("dim_contacts", "contact_id", "primary_key"),
+        _rebuilt(
+            "marts.dim_contacts",
+            "select * replace (case when contact_id = (select min(contact_id)"
+            " from marts.dim_contacts) then null else contact_id end as contact_id)"
+            " from marts.dim_contacts",
+        ),
+        1,  # the null key, once
         True,
     ),
     "contacts in a stage out of the set": ModelFault(
