@@ -4,6 +4,7 @@ Docs."""
 
 import enum
 import importlib.util
+import json
 import shutil
 import sys
 import time
@@ -147,11 +148,42 @@ def _close_gx(context: Any) -> None:
             own_engine.dispose()
 
 
+def discard_torn_writes(gx_root: Path) -> list[Path]:
+    """Delete the GX project's JSON files that a run killed while writing them left unreadable.
+
+    great-expectations writes its project files in place, not atomically: a run killed midway
+    can leave a suite, a validation definition or a result cut short, and every later run would
+    fail to load it. Each is derived (suites and definitions are written again from
+    `expectations/` by every run; a result is one run's record), so an unreadable one is
+    dropped. Returns what was deleted.
+    """
+    torn = []
+    for path in sorted((gx_root / "gx").glob("**/*.json")):
+        try:
+            readable = isinstance(json.loads(path.read_bytes()), dict)
+        except ValueError:
+            readable = False
+        if not readable:
+            path.unlink()
+            torn.append(path)
+    return torn
+
+
 def _gx_context(gx_root: Path, docs_dir: Path) -> Any:
     gx = import_great_expectations()
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
-    context = gx.get_context(mode="file", project_root_dir=str(gx_root))
+    discard_torn_writes(gx_root)
+    try:
+        context = gx.get_context(mode="file", project_root_dir=str(gx_root))
+    except Exception:
+        # the project's YAML cut short by a killed run: it holds nothing this code does not add
+        # again (the datasource, its assets, the Data Docs site), so it is started afresh
+        config = gx_root / "gx" / "great_expectations.yml"
+        if not config.exists():
+            raise
+        config.unlink()
+        context = gx.get_context(mode="file", project_root_dir=str(gx_root))
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     site = {
         "class_name": "SiteBuilder",

@@ -383,6 +383,33 @@ def test_the_dbt_test_catches_its_fault(
     assert (severity.lower() == "error") is fault.blocking
 
 
+@pytest.mark.parametrize("torn", ["expectations", "validation_definitions", "uncommitted", "yml"])
+def test_a_gx_file_cut_short_by_a_killed_run_does_not_stop_the_next_checks(
+    clean_base: CleanBase, tmp_path: Path, torn: str
+) -> None:
+    """great-expectations writes its project files in place: a run killed while it writes one
+    leaves it cut short (or empty), and the next run's checks must still run."""
+    workspace = tmp_path / "home"
+    workspace.mkdir()
+    _faulty_copy(clean_base, workspace, "select 1")
+    suite = "staging.stg_landing__engagement_events"
+    first = _validate(workspace, suite)
+    project = workspace / "gx"
+    if torn == "yml":
+        files = [project / "great_expectations.yml"]
+    else:
+        names = (suite, suite.replace(".", "/"))  # suites are stored as staging/<table>.json
+        files = [p for p in (project / torn).glob("**/*.json") if any(n in str(p) for n in names)]
+    assert files, f"no {torn} file of {suite}"
+    for path in files:
+        text = path.read_bytes()
+        path.write_bytes(text[: len(text) // 2])  # the write stopped halfway
+    second = _validate(workspace, suite)
+    assert [o.success for o in second.outcomes] == [o.success for o in first.outcomes]
+    for path in project.glob("**/*.json"):  # every file readable again
+        assert isinstance(json.loads(path.read_bytes()), dict), path
+
+
 def test_the_checks_hold_no_lock_on_the_warehouse(clean_base: CleanBase, workspace: Path) -> None:
     _faulty_copy(clean_base, workspace, "select 1")
     _validate(workspace, "staging.stg_landing__engagement_events")
