@@ -5,25 +5,25 @@
 #}
 {% test primary_key(model, column_name=none, column_names=none) %}
 
-{%- set key = (column_names or [column_name]) | join(', ') %}
+{%- set key_columns = column_names or [column_name] %}
 
 with
 
 keys_counted as (
 
     select
-        {{ key }},
+        {{ key_columns | join(', ') }},
         count(*) as row_count
 
     from {{ model }}
-    group by {{ key }}
+    group by {{ key_columns | join(', ') }}
 
 )
 
 select * from keys_counted
 where
     row_count > 1
-    {%- for column in column_names or [column_name] %}
+    {%- for column in key_columns %}
     or {{ column }} is null
     {%- endfor %}
 
