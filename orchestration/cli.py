@@ -287,8 +287,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     from orchestration.gc_tuning import tune_for_a_run
 
     tune_for_a_run()  # before the imports below: they create most of the run's long-lived objects
-    from orchestration.summary import print_summary
-
     paths = _use_home(args.home)
     if not paths.landing.is_dir():
         print(
@@ -297,6 +295,16 @@ def cmd_run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    from orchestration.quality import gx_worker
+
+    # great-expectations is imported on another core while this process imports the rest
+    with gx_worker.running():
+        return _run(paths, args)
+
+
+def _run(paths: FunnelPaths, args: argparse.Namespace) -> int:
+    from orchestration.summary import print_summary
+
     as_of = args.as_of or datetime.now(UTC).date().isoformat()
     with _writer(paths, args) as busy:
         if busy:
@@ -327,9 +335,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_load(args: argparse.Namespace) -> int:
     from orchestration.load_status import print_load_status, recorded_files
+    from orchestration.quality import gx_worker
 
     paths = _use_home(args.home)
-    with _writer(paths, args) as busy:
+    with _writer(paths, args) as busy, gx_worker.running():
         if busy:
             return EXIT_HOME_BUSY
         before = recorded_files(paths)

@@ -5,7 +5,8 @@ dbt tables (a new table is written before the old one is dropped), so the file e
 the old tables' blocks free: it grows to about twice its data and stays there, and a DELETE,
 CHECKPOINT or VACUUM does not shrink it. Only copying the database into a new file does.
 
-How: when `pragma database_size` shows more than `max_free_share` of the file's blocks free,
+How: when `pragma database_size` shows more than `max_free_share` of the file's blocks free
+(and at least `min_free_bytes`: a small file is not worth a rewrite),
 the warehouse is checkpointed (its write-ahead log folded in), copied with `COPY FROM DATABASE`
 into `.warehouse.duckdb.<id>.tmp` next to it (schemas, tables with their constraints and
 comments, views, macros), the copy is checkpointed and fsynced, then renamed over the
@@ -33,6 +34,10 @@ from orchestration.publishing import fsync_path, quote_literal, remove_leftovers
 # Above this share of free blocks the file is rewritten: it then stays within 1 / (1 - 0.2) =
 # 1.25 times its data, and a run that frees little costs no rewrite.
 DEFAULT_MAX_FREE_SHARE = 0.2
+# Below this much free space a rewrite is not worth its time (about half a second on a file of a
+# few MiB, every run of a small base): DuckDB reuses free blocks, so the file stays within its
+# data and this.
+DEFAULT_MIN_FREE_BYTES = 64 << 20
 # The copy holds the used blocks; a margin for its metadata and write-ahead log.
 DISK_MARGIN = 1.1
 
@@ -48,6 +53,10 @@ class FileSpace:
     @property
     def free_share(self) -> float:
         return self.free_blocks / self.total_blocks if self.total_blocks else 0.0
+
+    @property
+    def free_bytes(self) -> int:
+        return int(self.file_bytes * self.free_share)
 
 
 @dataclass(frozen=True)
@@ -99,12 +108,17 @@ def rewrite(database: Path) -> None:
         remove_leftovers(database)
 
 
-def compact_if_needed(database: Path, max_free_share: float = DEFAULT_MAX_FREE_SHARE) -> Compaction:
-    """Rewrite the database when more than `max_free_share` of its blocks are free."""
+def compact_if_needed(
+    database: Path,
+    max_free_share: float = DEFAULT_MAX_FREE_SHARE,
+    min_free_bytes: int = DEFAULT_MIN_FREE_BYTES,
+) -> Compaction:
+    """Rewrite the database when more than `max_free_share` of its blocks, and at least
+    `min_free_bytes`, are free."""
     started = time.perf_counter()
     remove_leftovers(database)  # a copy a killed rewrite left, even when no rewrite follows
     before = file_space(database)
-    needed = before.free_share > max_free_share
+    needed = before.free_share > max_free_share and before.free_bytes >= min_free_bytes
     copy_bytes = int(before.file_bytes * (1 - before.free_share) * DISK_MARGIN)
     disk_free = shutil.disk_usage(database.parent).free
     # a full disk would fail the run after a good publication: the next run tries again

@@ -26,7 +26,11 @@ from dagster import (
     asset,
 )
 
-from orchestration.compaction import DEFAULT_MAX_FREE_SHARE, compact_if_needed
+from orchestration.compaction import (
+    DEFAULT_MAX_FREE_SHARE,
+    DEFAULT_MIN_FREE_BYTES,
+    compact_if_needed,
+)
 from orchestration.defs.resources import FunnelHomeResource
 from orchestration.publishing import (
     PUBLIC_SCHEMA,
@@ -123,7 +127,10 @@ class CompactConfig(Config):
     """Run configuration of the warehouse's compaction."""
 
     max_free_share: float = DEFAULT_MAX_FREE_SHARE
-    """Rewrite warehouse.duckdb when more than this share of its blocks are free."""
+    """Rewrite warehouse.duckdb when more than this share of its blocks are free..."""
+
+    min_free_mib: int = DEFAULT_MIN_FREE_BYTES >> 20
+    """...and at least this many MiB."""
 
 
 @asset(
@@ -139,7 +146,9 @@ class CompactConfig(Config):
 def compacted_warehouse(
     context: AssetExecutionContext, config: CompactConfig, funnel_home: FunnelHomeResource
 ) -> MaterializeResult:
-    compaction = compact_if_needed(funnel_home.paths.warehouse, config.max_free_share)
+    compaction = compact_if_needed(
+        funnel_home.paths.warehouse, config.max_free_share, config.min_free_mib << 20
+    )
     mib = 2**20
     verb = "Rewrote" if compaction.rewritten else "Left"
     if compaction.skipped_because:

@@ -3,6 +3,7 @@ blocking when the suite has a critical expectation, its result shown in the Dags
 
 import json
 from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +22,9 @@ from dagster import (
 from orchestration.defs.resources import FunnelHomeResource
 from orchestration.defs.schedules import run_as_of
 from orchestration.loading.forgetting import last_forgotten_at
+from orchestration.quality import gx_worker
 from orchestration.quality.baselines import ACCEPT_ROW_COUNTS_ENV, previous_baselines
-from orchestration.quality.gx_runner import validate_suites
+from orchestration.quality.gx_runner import render_data_docs, validate_suites
 from orchestration.quality.outcomes import SuiteOutcome
 from orchestration.quality.suites import (
     BLOCKING_SEVERITY,
@@ -136,14 +138,27 @@ def build_quality_checks(
         forgotten_at = last_forgotten_at(paths.warehouse)
         baselines = previous_baselines(context.instance, selected, as_of, forgotten_at)
         docs_dir = paths.reports / "data_docs"
-        outcomes = validate_suites(
-            paths.warehouse,
-            selected,
+        run_time = datetime.now(UTC)
+        outcomes = gx_worker.call(
+            validate_suites,
+            warehouse=paths.warehouse,
+            suites=selected,
             as_of=as_of,
             baselines=baselines,
             gx_root=paths.home,
             docs_dir=docs_dir,
             run_name=context.run.run_id,
+            run_time=run_time,
+            build_docs=False,
+        )
+        # rendered by the worker while the run goes on (about half a second)
+        gx_worker.call_later(
+            render_data_docs,
+            gx_root=paths.home,
+            docs_dir=docs_dir,
+            suites=selected,
+            run_name=context.run.run_id,
+            run_time=run_time,
         )
         for outcome in outcomes:
             context.log.info(

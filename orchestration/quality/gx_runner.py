@@ -256,9 +256,11 @@ def validate_suites(
     gx_root: Path,
     docs_dir: Path,
     run_name: str | None = None,
+    run_time: datetime | None = None,
     build_docs: bool = True,
 ) -> list[SuiteOutcome]:
-    """Run the suites on the warehouse (read-only, SQL pushdown) and build the Data Docs."""
+    """Run the suites on the warehouse (read-only, SQL pushdown) and, unless told not to (see
+    `render_data_docs`), build the Data Docs of the run (`run_name`, `run_time`: default now)."""
     gx = import_great_expectations()
     from great_expectations.core.run_identifier import RunIdentifier
 
@@ -267,7 +269,7 @@ def validate_suites(
     gx_root.mkdir(parents=True, exist_ok=True)
     docs_dir.mkdir(parents=True, exist_ok=True)
     context = _gx_context(gx_root, docs_dir)
-    run_id = RunIdentifier(run_name=run_name, run_time=datetime.now(UTC))
+    run_id = RunIdentifier(run_name=run_name, run_time=run_time or datetime.now(UTC))
     outcomes = []
     try:
         datasource = _datasource(context, warehouse)
@@ -317,11 +319,29 @@ def validate_suites(
         _close_gx(context)
     _add_samples(warehouse, outcomes)
     if build_docs:
-        _prune_results(gx_root, docs_dir, [s.name for s in suites])
-        context.build_data_docs(
-            site_names=[DOCS_SITE], resource_identifiers=_this_run_pages(context, suites, run_id)
-        )
+        _build_data_docs(context, gx_root, docs_dir, suites, run_id)
     return outcomes
+
+
+def render_data_docs(
+    *, gx_root: Path, docs_dir: Path, suites: Sequence[Suite], run_name: str, run_time: datetime
+) -> None:
+    """Build the Data Docs of a run of `validate_suites(..., build_docs=False)`."""
+    import_great_expectations()
+    from great_expectations.core.run_identifier import RunIdentifier
+
+    context = _gx_context(gx_root, docs_dir)
+    run_id = RunIdentifier(run_name=run_name, run_time=run_time)
+    _build_data_docs(context, gx_root, docs_dir, suites, run_id)
+
+
+def _build_data_docs(
+    context: Any, gx_root: Path, docs_dir: Path, suites: Sequence[Suite], run_id: Any
+) -> None:
+    _prune_results(gx_root, docs_dir, [s.name for s in suites])
+    context.build_data_docs(
+        site_names=[DOCS_SITE], resource_identifiers=_this_run_pages(context, suites, run_id)
+    )
 
 
 def _this_run_pages(context: Any, suites: Sequence[Suite], run_id: Any) -> list:

@@ -120,11 +120,23 @@ def test_compaction_gives_the_freed_space_back_only_past_the_share(tmp_path: Pat
     assert warehouse.stat().st_size == size
     assert not leftover.exists()
 
-    compaction = compact_if_needed(warehouse, max_free_share=0.2)
+    compaction = compact_if_needed(warehouse, max_free_share=0.2, min_free_bytes=0)
     assert compaction.rewritten
     assert compaction.bytes_before == size
     assert compaction.bytes_after == warehouse.stat().st_size < size * 0.8
     assert compaction.free_share_before > 0.2
+
+
+def test_a_small_file_is_not_rewritten_for_a_few_free_mebibytes(tmp_path: Path) -> None:
+    warehouse = tmp_path / "warehouse.duckdb"
+    build_warehouse(warehouse, 100_000)
+    space = file_space(warehouse)
+    assert space.free_share > 0.2
+
+    left = compact_if_needed(warehouse, max_free_share=0.2, min_free_bytes=space.free_bytes + 1)
+    assert not left.rewritten
+    assert warehouse.stat().st_size == space.file_bytes
+    assert compact_if_needed(warehouse, min_free_bytes=space.free_bytes).rewritten
 
 
 def test_rows_only_in_the_write_ahead_log_are_kept(tmp_path: Path) -> None:
@@ -198,7 +210,7 @@ def test_a_rewrite_killed_at_any_moment_leaves_a_whole_usable_warehouse(tmp_path
 
         assert snapshot(warehouse) == expected, f"killed at {moment:.0%} of a copy"
         # the next compaction removes what the killed one left, and completes
-        compaction = compact_if_needed(warehouse, max_free_share=0.0)
+        compaction = compact_if_needed(warehouse, max_free_share=0.0, min_free_bytes=0)
         assert snapshot(warehouse) == expected
         assert compaction.bytes_after <= pristine.stat().st_size
         assert sorted(p.name for p in home.iterdir()) == ["warehouse.duckdb"]
@@ -222,7 +234,7 @@ def test_without_disk_space_for_the_copy_the_warehouse_is_left_as_it_is(tmp_path
         warehouse.write_bytes(built.read_bytes())
         before = snapshot(warehouse)
 
-        compaction = compact_if_needed(warehouse, max_free_share=0.0)
+        compaction = compact_if_needed(warehouse, max_free_share=0.0, min_free_bytes=0)
 
         assert not compaction.rewritten
         assert "MiB free on disk" in compaction.skipped_because
