@@ -67,7 +67,7 @@ def test_the_limit_is_a_share_of_the_memory_within_a_ceiling_unless_the_operator
     monkeypatch.setattr(settings, "memory_available_bytes", lambda: 2 * GIB)
     assert duckdb_memory_limit() == "1024MiB"
     monkeypatch.setattr(settings, "memory_available_bytes", lambda: 64 * GIB)
-    assert duckdb_memory_limit() == f"{DUCKDB_MEMORY_CEILING >> 20}MiB" == "3072MiB"
+    assert duckdb_memory_limit() == f"{DUCKDB_MEMORY_CEILING >> 20}MiB" == "2816MiB"
     monkeypatch.setenv(MEMORY_LIMIT_ENV, "3GB")
     assert duckdb_memory_limit() == "3GB"
     monkeypatch.setenv(MEMORY_LIMIT_ENV, "a lot")
