@@ -5,11 +5,12 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-from dagster import AssetKey
+from typing import TYPE_CHECKING, Any
 
 from orchestration.settings import PROJECT_DIR
+
+if TYPE_CHECKING:  # Dagster is imported where assets are: not by the checks' worker
+    from dagster import AssetKey
 
 EXPECTATIONS_DIR = PROJECT_DIR / "expectations"
 CHECK_NAME = "gx_expectations"
@@ -36,8 +37,10 @@ class Suite:
         return self.definition.get("meta", {}).get("table", self.name)
 
     @property
-    def asset_key(self) -> AssetKey:
+    def asset_key(self) -> "AssetKey":
         """Schema and table are the asset key: `marts.dim_contacts` is `marts/dim_contacts`."""
+        from dagster import AssetKey
+
         return AssetKey(self.table.split("."))
 
     @property
