@@ -129,10 +129,15 @@ def _call_as(environ: Mapping[str, str], cwd: str, function: Callable[..., T], k
     return function(**kwargs)
 
 
+def _submit(function: Callable[..., T], kwargs: Mapping[str, Any]) -> Future[T]:
+    """Give the worker `function(**kwargs)` with this process's environment and folder now."""
+    return start().submit(_call_as, dict(os.environ), os.getcwd(), function, kwargs)
+
+
 def call(function: Callable[..., T], **kwargs: Any) -> T:
     """`function(**kwargs)` run by the worker, as if here: its exceptions are raised here."""
     try:
-        future = start().submit(_call_as, dict(os.environ), os.getcwd(), function, kwargs)
+        future = _submit(function, kwargs)
         _running.add(future)
         try:
             return future.result()
@@ -154,5 +159,4 @@ def call_later(function: Callable[..., Any], **kwargs: Any) -> None:
     if not _waited_for:
         call(function, **kwargs)
         return
-    future = start().submit(_call_as, dict(os.environ), os.getcwd(), function, kwargs)
-    _later.append((function.__name__, future))
+    _later.append((function.__name__, _submit(function, kwargs)))

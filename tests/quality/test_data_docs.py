@@ -3,12 +3,12 @@ are (rendering every kept result again made each run slower than the one before)
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
 
-from orchestration.quality.gx_runner import validate_suites
+from orchestration.quality.gx_runner import render_data_docs, validate_suites
 from orchestration.quality.suites import Suite
 
 SUITE = Suite(
@@ -52,3 +52,24 @@ def test_a_run_renders_its_own_pages_and_keeps_the_earlier_ones(tmp_path: Path) 
     assert both["first"] == first["first"], "the first run's page was rendered again"
     index = (tmp_path / "data_docs" / "index.html").read_text()
     assert "first" in index and "second" in index
+
+
+def test_docs_rendered_after_the_validation_show_that_run(tmp_path: Path) -> None:
+    """`funnel run` validates first and renders the Data Docs later (in the worker, while the
+    run goes on): the later rendering finds the run's results by its name and time."""
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as connection:
+        connection.execute("create schema raw; create table raw.things as select 1 as thing_id")
+    run_time = datetime.now(UTC)
+    common = {"gx_root": tmp_path, "docs_dir": tmp_path / "data_docs", "run_name": "later"}
+    validate_suites(
+        tmp_path / "warehouse.duckdb",
+        [SUITE],
+        as_of=date(2026, 6, 30),
+        run_time=run_time,
+        build_docs=False,
+        **common,
+    )
+    assert _result_pages(tmp_path) == {}
+    render_data_docs(suites=[SUITE], run_time=run_time, **common)
+    assert set(_result_pages(tmp_path)) == {"later"}
+    assert "later" in (tmp_path / "data_docs" / "index.html").read_text()
