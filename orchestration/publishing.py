@@ -10,8 +10,8 @@ the reader closes), and it never blocks the pipeline: nothing ever writes to the
 
 Only what changed is copied: the new file starts as a copy of the previous publication (a file
 copy, at disk speed), and only the tables whose content fingerprint changed since are replaced in
-it (`orchestration/publication_changes.py`). Readers of the old file are unaffected: the copy is
-another file, swapped in the same way.
+it, or, for the event grain, only its rows built since (`orchestration/publication_changes.py`).
+Readers of the old file are unaffected: the copy is another file, swapped in the same way.
 
 The Dagster asset that publishes after every run is in `orchestration/defs/published.py`.
 """
@@ -29,10 +29,13 @@ import duckdb
 
 from orchestration.dbt_project import dbt_project
 from orchestration.publication_changes import (
+    BUILT_AT,
     DEFAULT_MAX_FREE_SHARE,
     PUBLIC_SCHEMA,
     PUBLICATION_TABLE,
     PublicationPlan,
+    RowChanges,
+    TableState,
     plan_publication,
     quote_identifier,
     quote_literal,
@@ -41,13 +44,14 @@ from orchestration.publication_changes import (
 
 @dataclass(frozen=True)
 class TableDocs:
-    """A public table's description, its columns' descriptions and its personal columns (those
-    whose dbt `meta` says `personal: true`: direct identifiers, never published), from the dbt
-    manifest."""
+    """A public table's description, its columns' descriptions, its personal columns (those
+    whose dbt `meta` says `personal: true`: direct identifiers, never published) and its primary
+    key (the columns of its `primary_key` test), from the dbt manifest."""
 
     description: str = ""
     columns: Mapping[str, str] = field(default_factory=dict)
     personal_columns: frozenset[str] = frozenset()
+    primary_key: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -59,13 +63,16 @@ class Publication:
     dropped_columns: dict[str, list[str]]
     published_at: datetime
     copied_tables: list[str] = field(default_factory=list)
-    """The tables written by this publication: the changed ones, or every one when it started
-    from an empty file."""
+    """The tables written whole by this publication: the changed ones, or every one when it
+    started from an empty file."""
+    updated_tables: list[str] = field(default_factory=list)
+    """The changed tables published by rows: only the rows built since the previous
+    publication were written."""
     kept_tables: list[str] = field(default_factory=list)
     """The tables carried over unchanged from the previous publication's file."""
     changed_tables: list[str] = field(default_factory=list)
-    """The tables new or changed since the previous publication (all copied tables, unless the
-    publication started from an empty file to stay compact)."""
+    """The tables new or changed since the previous publication (the copied and updated ones,
+    unless the publication started from an empty file to stay compact)."""
     started_from_previous: bool = False
     """Whether the new file started as a copy of the previous publication."""
 
@@ -75,6 +82,13 @@ def public_table_docs(manifest_path: Path = dbt_project.manifest_path) -> dict[s
     if not manifest_path.exists():
         return {}
     manifest = json.loads(manifest_path.read_text())
+    keys = {}
+    for node in manifest["nodes"].values():
+        test = node.get("test_metadata") or {}
+        if node["resource_type"] == "test" and test.get("name") == "primary_key":
+            arguments = test.get("kwargs", {})
+            columns = arguments.get("column_names") or [arguments.get("column_name")]
+            keys[node.get("attached_node")] = tuple(column for column in columns if column)
     return {
         node["name"]: TableDocs(
             description=node.get("description", "").strip(),
@@ -88,8 +102,9 @@ def public_table_docs(manifest_path: Path = dbt_project.manifest_path) -> dict[s
                 if column.get("meta", {}).get("personal")
                 or column.get("config", {}).get("meta", {}).get("personal")
             ),
+            primary_key=keys.get(unique_id, ()),
         )
-        for node in manifest["nodes"].values()
+        for unique_id, node in manifest["nodes"].items()
         if node["resource_type"] == "model" and node["fqn"][1] == PUBLIC_SCHEMA
     }
 
@@ -180,6 +195,7 @@ def _plan(
             {table: docs[table].personal_columns for table in tables},
             previous_catalog="previous" if has_previous else None,
             max_free_share=max_free_share,
+            row_keys={table: docs[table].primary_key for table in tables},
         )
 
 
@@ -197,6 +213,49 @@ def _comment(
             )
 
 
+def _copy_table(connection: duckdb.DuckDBPyConnection, state: TableState) -> None:
+    target = f"{PUBLIC_SCHEMA}.{quote_identifier(state.name)}"
+    select = ", ".join(quote_identifier(c) for c in state.kept_columns)
+    connection.execute(f"create table {target} as select {select} from warehouse.{target}")
+
+
+def _replace_rows(
+    connection: duckdb.DuckDBPyConnection, state: TableState, changes: RowChanges
+) -> bool:
+    """Make a table of the previous publication the warehouse's by replacing the rows built
+    since (deleting first the rows of their keys, then the keys the warehouse no longer holds,
+    each only when the row counts say there are such rows). False when the row counts do not
+    reconcile: a build recorded a `built_at` earlier than the previous publication's."""
+    target = f"{PUBLIC_SCHEMA}.{quote_identifier(state.name)}"
+    select = ", ".join(quote_identifier(c) for c in state.kept_columns)
+    built = (
+        f"(select {select} from warehouse.{target}"
+        f" where {quote_identifier(BUILT_AT)} > $built_after) as built"
+    )
+    rows = changes.previous_row_count
+    if rows + changes.rows != state.row_count:  # some keys were held before
+        matched = " and ".join(
+            f"{target}.{quote_identifier(c)} = built.{quote_identifier(c)}" for c in changes.key
+        )
+        rows -= connection.execute(
+            f"delete from {target} using {built} where {matched}",
+            {"built_after": changes.built_after},
+        ).fetchone()[0]
+    if rows + changes.rows != state.row_count:  # some keys are held no longer
+        held = " and ".join(
+            f"held.{quote_identifier(c)} = {target}.{quote_identifier(c)}" for c in changes.key
+        )
+        connection.execute(
+            f"delete from {target} where not exists"
+            f" (select 1 from warehouse.{target} as held where {held})"
+        )
+    connection.execute(
+        f"insert into {target} ({select}) select {select} from {built}",
+        {"built_after": changes.built_after},
+    )
+    return connection.execute(f"select count(*) from {target}").fetchone()[0] == state.row_count
+
+
 def _write(
     staging: Path,
     warehouse: Path,
@@ -204,9 +263,12 @@ def _write(
     docs: Mapping[str, TableDocs],
     published_at: datetime,
     run_id: str,
-) -> None:
-    """Apply the plan to `staging`: copy the changed tables, drop those no longer public, and
-    record every table's row count and fingerprint."""
+) -> list[str]:
+    """Apply the plan to `staging`: drop the tables to replace and those no longer public (then
+    checkpoint, so the copies reuse their blocks), copy the changed tables, replace the rows of
+    those updated by rows, and record every table's row count and fingerprint. Returns the
+    tables to update by rows that were copied whole instead (their row counts did not
+    reconcile)."""
     with duckdb.connect(str(staging)) as connection:
         connection.execute(f"attach {quote_literal(str(warehouse))} as warehouse (read_only)")
         connection.execute(f"create schema if not exists {PUBLIC_SCHEMA}")
@@ -218,15 +280,17 @@ def _write(
                 [PUBLIC_SCHEMA],
             ).fetchall()
         }
-        for table in sorted(present - set(plan.tables)):
+        for table in sorted(present - (set(plan.tables) - set(plan.copied))):
             connection.execute(f"drop table {PUBLIC_SCHEMA}.{quote_identifier(table)}")
+        connection.execute("checkpoint")
         for table in plan.copied:
-            state = plan.tables[table]
-            select = ", ".join(quote_identifier(c) for c in state.kept_columns)
-            connection.execute(
-                f"create or replace table {PUBLIC_SCHEMA}.{quote_identifier(table)} as"
-                f" select {select} from warehouse.{PUBLIC_SCHEMA}.{quote_identifier(table)}"
-            )
+            _copy_table(connection, plan.tables[table])
+        copied_instead = []
+        for table, changes in plan.updated.items():
+            if not _replace_rows(connection, plan.tables[table], changes):
+                connection.execute(f"drop table {PUBLIC_SCHEMA}.{quote_identifier(table)}")
+                _copy_table(connection, plan.tables[table])
+                copied_instead.append(table)
         connection.execute("detach warehouse")
         for table, state in plan.tables.items():
             _comment(connection, table, docs[table], state.kept_columns)
@@ -250,7 +314,7 @@ def _write(
                     run_id,
                     state.fingerprint,
                     published_at
-                    if table in plan.copied
+                    if table in plan.copied or table in plan.updated
                     else plan.previous[table].content_published_at,
                 )
                 for table, state in plan.tables.items()
@@ -262,6 +326,7 @@ def _write(
             " changed: not hashed), and since when the table holds that content.'"
         )
         connection.execute("checkpoint")
+    return copied_instead
 
 
 def publish(
@@ -279,9 +344,9 @@ def publish(
     columns the dbt docs mark, with the dbt descriptions as comments) and
     `main.published_tables` (one row per table with its row count and content fingerprint),
     written and fsynced before `os.replace` makes it visible. It starts as a copy of the previous
-    publication, in which only the changed tables are replaced, unless that would leave more than
-    `max_free_share` of the file free (then it starts empty). `docs` default to the parsed
-    project's.
+    publication, in which only the changed tables are replaced (a table with a primary key and
+    a `built_at` column: only its rows built since), unless more than `max_free_share` of that
+    file is free (then it starts empty). `docs` default to the parsed project's.
     """
     if not warehouse.exists():
         raise FileNotFoundError(f"No warehouse at {warehouse}: run `funnel run` to build it.")
@@ -300,7 +365,7 @@ def publish(
         plan = _plan(warehouse, serving, tables, docs, max_free_share)
         if plan.starts_from_previous:  # nothing writes to serving.duckdb: it is copied whole
             _copy_file(serving, staging)
-        _write(staging, warehouse, plan, docs, published_at, run_id)
+        copied_instead = _write(staging, warehouse, plan, docs, published_at, run_id)
         fsync_path(staging)
         os.replace(staging, serving)
         fsync_path(serving.parent)
@@ -311,7 +376,8 @@ def publish(
         row_counts={table: state.row_count for table, state in plan.tables.items()},
         dropped_columns={table: state.dropped_columns for table, state in plan.tables.items()},
         published_at=published_at,
-        copied_tables=plan.copied,
+        copied_tables=[*plan.copied, *copied_instead],
+        updated_tables=[table for table in plan.updated if table not in copied_instead],
         kept_tables=plan.kept,
         changed_tables=plan.changed,
         started_from_previous=plan.starts_from_previous,

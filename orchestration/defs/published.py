@@ -101,6 +101,7 @@ def build_published_asset(public_tables: Sequence[AssetKey]) -> AssetsDefinition
         context.log.info(
             f"Published {len(tables)} tables to {publication.path}, from {start}: copied"
             f" {len(publication.copied_tables)} ({len(publication.changed_tables)} changed),"
+            f" updated {len(publication.updated_tables)} by rows,"
             f" kept {len(publication.kept_tables)} unchanged"
         )
         return MaterializeResult(
@@ -110,6 +111,7 @@ def build_published_asset(public_tables: Sequence[AssetKey]) -> AssetsDefinition
                 "rows": MetadataValue.json(publication.row_counts),
                 "tables_changed": MetadataValue.json(publication.changed_tables),
                 "tables_copied": MetadataValue.json(publication.copied_tables),
+                "tables_updated_by_rows": MetadataValue.json(publication.updated_tables),
                 "tables_kept_unchanged": MetadataValue.json(publication.kept_tables),
                 "personal_columns_left_out": MetadataValue.json(
                     {table: cols for table, cols in publication.dropped_columns.items() if cols}

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from dagster import AssetKey, DagsterInstance
 
 from orchestration.contract import ENTITIES
 from orchestration.settings import PROJECT_DIR
@@ -207,6 +208,35 @@ def test_a_daily_run_adds_the_day_s_events_and_keeps_the_others(homes) -> None:
         ).fetchone()
     assert builds == 1 + len(DAYS), (builds, by_the_first, events)
     assert by_the_first > events / 2, (builds, by_the_first, events)
+
+
+def test_the_daily_publications_hold_the_warehouse_s_public_tables(homes) -> None:
+    """Each daily run published the event grain by its rows built since the previous
+    publication, not by a copy: the published file holds the warehouse's public tables all the
+    same, row for row (the personal columns aside)."""
+    daily, _ = homes
+    with DagsterInstance.from_config(str(daily / "dagster")) as instance:
+        records = instance.fetch_materializations(
+            AssetKey(["serving", "published"]), limit=10, ascending=True
+        ).records
+    updated = [
+        record.asset_materialization.metadata["tables_updated_by_rows"].value for record in records
+    ]
+    assert updated == [[], *[["fct_engagement_events"]] * len(DAYS)]
+    with duckdb.connect() as connection:
+        connection.execute(f"attach '{daily / 'warehouse.duckdb'}' as warehouse (read_only)")
+        connection.execute(f"attach '{daily / 'serving.duckdb'}' as serving (read_only)")
+        for table in _public_tables(daily / "serving.duckdb"):
+            columns = ", ".join(
+                f'"{name}"'
+                for name, *_ in connection.execute(f"describe serving.marts.{table}").fetchall()
+            )
+            for left, right in (("warehouse", "serving"), ("serving", "warehouse")):
+                missing = connection.execute(
+                    f"select count(*) from (select {columns} from {left}.marts.{table}"
+                    f" except all select {columns} from {right}.marts.{table})"
+                ).fetchone()[0]
+                assert missing == 0, f"{table}: {missing} rows of {left} not in {right}"
 
 
 @pytest.mark.parametrize(

@@ -65,7 +65,9 @@ def storage_blocks(database: Path, table: str) -> list[int]:
         ]
 
 
-def assert_published_equals_marts(warehouse: Path, serving: Path) -> None:
+def assert_published_equals_marts(
+    warehouse: Path, serving: Path, tables: list[str] = TABLES
+) -> None:
     """Every published table holds the warehouse's rows (personal columns aside), row for row."""
     with duckdb.connect() as connection:
         connection.execute(f"attach '{warehouse}' as warehouse (read_only)")
@@ -77,8 +79,8 @@ def assert_published_equals_marts(warehouse: Path, serving: Path) -> None:
                 " where database_name = 'serving' and schema_name = 'marts'"
             ).fetchall()
         }
-        assert published == set(TABLES)
-        for table in TABLES:
+        assert published == set(tables)
+        for table in tables:
             columns = [
                 row[0] for row in connection.execute(f"describe serving.marts.{table}").fetchall()
             ]
@@ -131,38 +133,29 @@ def test_unchanged_tables_are_carried_over_and_changed_ones_copied(tmp_path: Pat
 def test_a_change_of_one_value_or_of_a_column_is_copied(tmp_path: Path) -> None:
     warehouse, serving = tmp_path / "warehouse.duckdb", tmp_path / "serving.duckdb"
     build_marts(warehouse, 5_000)
-    # (the file is small: any table replaced would leave more than the default share free)
-    publish(warehouse, serving, TABLES, docs=DOCS, max_free_share=0.9)
+    publish(warehouse, serving, TABLES, docs=DOCS)
 
     with duckdb.connect(str(warehouse)) as connection:
         connection.execute(
             "update marts.dim_contacts set score = score + 1 where contact_id = 'c7'"
         )
-    assert publish(warehouse, serving, TABLES, docs=DOCS, max_free_share=0.9).copied_tables == [
-        "dim_contacts"
-    ]
+    assert publish(warehouse, serving, TABLES, docs=DOCS).copied_tables == ["dim_contacts"]
     assert_published_equals_marts(warehouse, serving)
 
     with duckdb.connect(str(warehouse)) as connection:  # same values, another type
         connection.execute("alter table marts.rpt_daily alter contacts type integer")
-    assert publish(warehouse, serving, TABLES, docs=DOCS, max_free_share=0.9).copied_tables == [
-        "rpt_daily"
-    ]
+    assert publish(warehouse, serving, TABLES, docs=DOCS).copied_tables == ["rpt_daily"]
 
     with duckdb.connect(str(warehouse)) as connection:  # one duplicate row more
         connection.execute("insert into marts.fct_events select * from marts.fct_events limit 1")
-    assert publish(warehouse, serving, TABLES, docs=DOCS, max_free_share=0.9).copied_tables == [
-        "fct_events"
-    ]
+    assert publish(warehouse, serving, TABLES, docs=DOCS).copied_tables == ["fct_events"]
     assert_published_equals_marts(warehouse, serving)
 
     # a personal column changing changes nothing published (fct_events, whose row count
     # changed last time, is copied once more: it was not hashed then)
     with duckdb.connect(str(warehouse)) as connection:
         connection.execute("update marts.dim_contacts set email = 'new@example.fr'")
-    assert publish(warehouse, serving, TABLES, docs=DOCS, max_free_share=0.9).copied_tables == [
-        "fct_events"
-    ]
+    assert publish(warehouse, serving, TABLES, docs=DOCS).copied_tables == ["fct_events"]
 
 
 def recorded_fingerprints(serving: Path) -> dict[str, str | None]:
@@ -177,34 +170,56 @@ def recorded_fingerprints(serving: Path) -> dict[str, str | None]:
 def test_a_table_whose_row_count_changed_is_copied_without_being_hashed(tmp_path: Path) -> None:
     warehouse, serving = tmp_path / "warehouse.duckdb", tmp_path / "serving.duckdb"
     build_marts(warehouse, 5_000)
-    publish(warehouse, serving, TABLES, docs=DOCS, max_free_share=0.9)
+    publish(warehouse, serving, TABLES, docs=DOCS)
     hashed = recorded_fingerprints(serving)
     assert all(hashed.values())
 
     with duckdb.connect(str(warehouse)) as connection:  # the event grain grows
         connection.execute("insert into marts.fct_events values ('e-new', 'c1', now()::timestamp)")
-    grown = publish(warehouse, serving, TABLES, docs=DOCS, max_free_share=0.9)
+    grown = publish(warehouse, serving, TABLES, docs=DOCS)
     assert grown.copied_tables == ["fct_events"]
     assert recorded_fingerprints(serving) == {**hashed, "fct_events": None}
     assert_published_equals_marts(warehouse, serving)
 
     # unknown, so copied once more and hashed; then known unchanged
-    again = publish(warehouse, serving, TABLES, docs=DOCS, max_free_share=0.9)
+    again = publish(warehouse, serving, TABLES, docs=DOCS)
     assert again.copied_tables == ["fct_events"]
     assert recorded_fingerprints(serving)["fct_events"] not in (None, hashed["fct_events"])
-    assert publish(warehouse, serving, TABLES, docs=DOCS, max_free_share=0.9).copied_tables == []
+    assert publish(warehouse, serving, TABLES, docs=DOCS).copied_tables == []
     assert_published_equals_marts(warehouse, serving)
 
 
-def test_a_small_change_in_a_small_file_starts_from_an_empty_file(tmp_path: Path) -> None:
+def test_a_replaced_table_reuses_the_blocks_of_the_old_one(tmp_path: Path) -> None:
     warehouse, serving = tmp_path / "warehouse.duckdb", tmp_path / "serving.duckdb"
-    build_marts(warehouse, 5_000)
+    build_marts(warehouse, 20_000)
     publish(warehouse, serving, TABLES, docs=DOCS)
+    sizes = [serving.stat().st_size]
+    for run in range(1, 5):  # dim_contacts changes every run, the rest does not
+        with duckdb.connect(str(warehouse)) as connection:
+            connection.execute(f"update marts.dim_contacts set score = score + {run}")
+        publication = publish(warehouse, serving, TABLES, docs=DOCS)
+        assert publication.started_from_previous
+        assert publication.copied_tables == ["dim_contacts"]
+        sizes.append(serving.stat().st_size)
+    # a block more for the catalog at most, then the file's size holds
+    assert sizes[1] <= sizes[0] + file_space(serving).file_bytes // file_space(serving).total_blocks
+    assert len(set(sizes[1:])) == 1
+    assert_published_equals_marts(warehouse, serving)
+
+
+def test_a_publication_with_too_much_free_space_starts_from_an_empty_file(tmp_path: Path) -> None:
+    warehouse, serving = tmp_path / "warehouse.duckdb", tmp_path / "serving.duckdb"
+    build_marts(warehouse, 200_000)
+    publish(warehouse, serving, TABLES, docs=DOCS)
+    with duckdb.connect(str(warehouse)) as connection:  # the big table shrinks
+        connection.execute("delete from marts.fct_events where contact_id <> 'c1'")
+    shrunk = publish(warehouse, serving, TABLES, docs=DOCS)
+    assert shrunk.started_from_previous and shrunk.copied_tables == ["fct_events"]
+    assert file_space(serving).free_share > 0.2  # its old blocks are free in the file
     with duckdb.connect(str(warehouse)) as connection:
-        connection.execute("update marts.dim_contacts set score = 0 where contact_id = 'c7'")
+        connection.execute("update marts.rpt_daily set contacts = 0")
     publication = publish(warehouse, serving, TABLES, docs=DOCS)
-    # replacing dim_contacts would leave more than a fifth of this small file free
-    assert publication.changed_tables == ["dim_contacts"]
+    assert "dim_contacts" not in publication.changed_tables
     assert publication.copied_tables == TABLES and not publication.started_from_previous
     assert file_space(serving).free_blocks == 0
     assert_published_equals_marts(warehouse, serving)
@@ -233,7 +248,6 @@ def test_the_published_file_stays_compact_when_big_tables_change_every_run(
         build_marts(warehouse, 20_000 + run)
         publication = publish(warehouse, serving, TABLES, docs=DOCS)
         assert set(publication.copied_tables) == set(TABLES)
-        assert not publication.started_from_previous  # a copy would have been mostly free space
         assert file_space(serving).free_share <= 0.2
     assert serving.stat().st_size < first_size * 1.3
     assert_published_equals_marts(warehouse, serving)
@@ -288,3 +302,108 @@ def test_a_reader_of_the_previous_file_keeps_reading_it_while_a_copy_of_it_is_pu
         assert str(connection.execute("select day from marts.rpt_daily").fetchone()[0]) == (
             "2026-01-02"
         )
+
+
+# The event grain, published by rows: a primary key and when each row was built.
+EVENTS = "fct_engagement_events"
+EVENT_DOCS = {EVENTS: TableDocs("One row per event.", primary_key=("event_id",))}
+
+
+def build_events(warehouse: Path, events: int, built_at: str = "2026-01-01 06:00") -> None:
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute("create schema if not exists marts")
+        connection.execute(
+            f"""
+            create or replace table marts.{EVENTS} as
+            select 'e' || i as event_id, 'c' || (i % 1000) as contact_id, i % 7 as points,
+                   timestamp '{built_at}' as built_at
+            from range({events}) as t(i)
+            """
+        )
+
+
+def change_events(warehouse: Path, *statements: str) -> None:
+    with duckdb.connect(str(warehouse)) as connection:
+        for statement in statements:
+            connection.execute(statement.format(events=f"marts.{EVENTS}"))
+
+
+def publish_events(warehouse: Path, serving: Path):
+    # (whatever the free share of this small file: when to start empty is tested above)
+    publication = publish(warehouse, serving, [EVENTS], docs=EVENT_DOCS, max_free_share=1.0)
+    assert_published_equals_marts(warehouse, serving, [EVENTS])
+    return publication
+
+
+def test_the_event_grain_is_published_by_the_rows_built_since(tmp_path: Path) -> None:
+    warehouse, serving = tmp_path / "warehouse.duckdb", tmp_path / "serving.duckdb"
+    build_events(warehouse, 300_000)
+    assert publish_events(warehouse, serving).copied_tables == [EVENTS]
+    blocks = storage_blocks(serving, EVENTS)
+
+    # a next day adds events
+    change_events(
+        warehouse,
+        "insert into {events} select 'e-new-' || i, 'c1', 3, timestamp '2026-01-02 06:00'"
+        " from range(2000) as t(i)",
+    )
+    added = publish_events(warehouse, serving)
+    assert added.updated_tables == [EVENTS] and added.copied_tables == []
+    assert set(blocks) <= set(storage_blocks(serving, EVENTS))  # the old rows stay in place
+
+    # a contact's events recomputed (their points changed) and one more event
+    change_events(
+        warehouse,
+        "update {events} set points = points + 1, built_at = timestamp '2026-01-03 06:00'"
+        " where contact_id = 'c7'",
+        "insert into {events} values ('e-late', 'c7', 1, timestamp '2026-01-03 06:00')",
+    )
+    assert publish_events(warehouse, serving).updated_tables == [EVENTS]
+
+    # events no longer held (a run as of an earlier day), with others rewritten
+    change_events(
+        warehouse,
+        "delete from {events} where event_id like 'e-new-%'",
+        "update {events} set points = 0, built_at = timestamp '2026-01-04 06:00'"
+        " where contact_id = 'c8'",
+    )
+    assert publish_events(warehouse, serving).updated_tables == [EVENTS]
+    # only keys gone, nothing built since
+    change_events(warehouse, "delete from {events} where contact_id = 'c9'")
+    assert publish_events(warehouse, serving).updated_tables == [EVENTS]
+
+
+def test_the_event_grain_is_copied_whole_when_rebuilt_or_reshaped(tmp_path: Path) -> None:
+    warehouse, serving = tmp_path / "warehouse.duckdb", tmp_path / "serving.duckdb"
+    build_events(warehouse, 100_000)
+    publish_events(warehouse, serving)
+
+    build_events(warehouse, 100_001, built_at="2026-01-02 06:00")  # a full rebuild
+    rebuilt = publish_events(warehouse, serving)
+    assert rebuilt.copied_tables == [EVENTS] and rebuilt.updated_tables == []
+
+    change_events(  # a new column, and a few rows built since
+        warehouse,
+        "alter table {events} add column channel varchar default 'email'",
+        "insert into {events} values ('e-x', 'c1', 1, timestamp '2026-01-03 06:00', 'web')",
+    )
+    reshaped = publish_events(warehouse, serving)
+    assert reshaped.copied_tables == [EVENTS] and reshaped.updated_tables == []
+
+
+def test_rows_recorded_as_built_before_the_previous_publication_are_copied_whole(
+    tmp_path: Path,
+) -> None:
+    """`built_at` went back in time (a clock set back between builds): the row counts do not
+    reconcile, so the table is copied whole rather than published wrong."""
+    warehouse, serving = tmp_path / "warehouse.duckdb", tmp_path / "serving.duckdb"
+    build_events(warehouse, 100_000)
+    publish_events(warehouse, serving)
+    change_events(
+        warehouse,
+        "insert into {events} select 'e-past-' || i, 'c1', 3, timestamp '2025-12-31 06:00'"
+        " from range(10) as t(i)",
+        "insert into {events} values ('e-new', 'c1', 1, timestamp '2026-01-02 06:00')",
+    )
+    publication = publish_events(warehouse, serving)
+    assert publication.copied_tables == [EVENTS] and publication.updated_tables == []

@@ -133,6 +133,9 @@ def test_the_personal_columns_of_the_dbt_docs_are_left_out_and_undocumented_tabl
     build_warehouse(warehouse, 10)
     docs = public_table_docs()
     assert docs["dim_contacts"].personal_columns == IDENTIFIERS  # marked in _marts__models.yml
+    # the keys of their `primary_key` tests: the event grain is published by rows
+    assert docs["fct_engagement_events"].primary_key == ("event_id",)
+    assert docs["dim_contacts"].primary_key == ("contact_id",)
     publication = publish(warehouse, serving, TABLES)  # with the project's docs
     assert set(publication.dropped_columns["dim_contacts"]) == IDENTIFIERS
     with duckdb.connect(str(warehouse)) as connection:
