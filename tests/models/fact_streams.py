@@ -41,7 +41,8 @@ AS_OF = date(2025, 12, 31)
 # The public tables the properties read, and the selector that builds exactly them (and their
 # parents, seeds included): a full `dbt build` would also run every data test, far slower.
 MART_SELECTOR = (
-    "+dim_contacts +fct_funnel_transitions +fct_funnel_daily +fct_contact_score_components"
+    "+dim_contacts +dim_companies +fct_funnel_transitions +fct_funnel_daily"
+    " +fct_contact_score_components"
 )
 # Bookkeeping columns: when the build that computed a row started, which differs between two
 # builds of the same facts by design.
@@ -59,6 +60,7 @@ class Company:
     industry: str
     employee_count: int
     country: str
+    last_funding_date: date | None = None
 
 
 @dataclass(frozen=True)
@@ -502,6 +504,7 @@ class Marts:
     """The public tables a build made from one stream."""
 
     dim_contacts: Table
+    dim_companies: Table
     transitions: Table
     daily: Table
     events: Table
@@ -588,6 +591,7 @@ class MartsBuilder:
         with duckdb.connect(str(warehouse), read_only=True) as connection:
             return Marts(
                 dim_contacts=_read(connection, "marts.dim_contacts"),
+                dim_companies=_read(connection, "marts.dim_companies"),
                 transitions=_read(connection, "marts.fct_funnel_transitions"),
                 daily=_read(connection, "marts.fct_funnel_daily"),
                 events=_read(connection, "marts.fct_engagement_events"),

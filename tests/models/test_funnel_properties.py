@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 from fact_streams import (
     AS_OF,
+    COMPANIES,
     STAGES,
     Activity,
     Contact,
@@ -34,6 +35,7 @@ from fact_streams import (
     FactStream,
     Marts,
     MartsBuilder,
+    Table,
     day,
     differences,
     extensions,
@@ -268,6 +270,60 @@ LATER_EVENTS_AMONG_HELD_ONES = Extension(
 )
 
 
+# Nothing delivered, a later day: what changes is what the as-of day alone changes. C0001, an
+# MQL on day 5, decays below the recycle score; its company's funding round (September 2023)
+# stops being recent (18 months: the seed `icp_criteria`) between D and the later day, so the
+# company's fit and C0001's lose the criterion; C0002 was created after D.
+_FUNDED = replace(
+    COMPANIES[0],
+    company_id="K-FUNDED-1",
+    domain="funded-one.test",
+    last_funding_date=date(2023, 9, 15),
+)
+_MQL_AT_A_FUNDED_COMPANY = FactStream(
+    companies=(*COMPANIES, _FUNDED),
+    contacts=(
+        _contact("C0001", {**ICP_PERSONA, "company_id": _FUNDED.company_id}, day(0)),
+        _contact("C0002", ICP_PERSONA, day(200)),
+    ),
+    events=tuple(_event(f"E1-{i}", "C0001", t, day(5)) for i, t in enumerate(_MQL_BURST)),
+)
+NOTHING_DELIVERED = Extension(
+    base=_MQL_AT_A_FUNDED_COMPANY, cutoff_day=day(10).date(), extended=_MQL_AT_A_FUNDED_COMPANY
+)
+
+# A later record merges two contacts: C0007, delivered after D with C0001's email, is the same
+# person (its events, after D, are the merged contact's); C0003's email moves from a company's
+# domain to another's (it has no company id, so the domain says its company: it leaves the
+# ICP), in a record dated before D but delivered later.
+_BY_EMAIL = FactStream(
+    contacts=(
+        _contact("C0001", ICP_PERSONA, day(0)),
+        replace(
+            _contact("C0003", {**ICP_PERSONA, "company_id": None}, day(0)),
+            email="c0003@target-one.test",
+        ),
+    ),
+    events=(
+        *_events_at("C0001", day(5), "form_submitted", "webinar_attended"),
+        *_events_at("C0003", day(5), "form_submitted", "demo_requested"),
+    ),
+)
+A_RECORD_MERGES_AND_A_DOMAIN_CHANGES = Extension(
+    base=_BY_EMAIL,
+    cutoff_day=day(10).date(),
+    extended=_BY_EMAIL.plus(
+        FactStream(
+            contacts=(
+                replace(_contact("C0007", ICP_PERSONA, day(20)), email="c0001@person.example"),
+                replace(_BY_EMAIL.contacts[1], email="c0003@out-four.test", updated_at=day(8)),
+            ),
+            events=_events_at("C0007", day(30), "email_replied", "demo_requested"),
+        )
+    ),
+)
+
+
 # --- Properties of one stream -------------------------------------------------------------------
 
 
@@ -406,7 +462,14 @@ def test_facts_dated_after_a_day_never_change_the_funnel_as_of_that_day(
 
 
 def _assert_same_marts(label: str, full: Marts, incremental: Marts) -> None:
-    for name in ("dim_contacts", "transitions", "daily", "events", "score_components"):
+    for name in (
+        "dim_contacts",
+        "dim_companies",
+        "transitions",
+        "daily",
+        "events",
+        "score_components",
+    ):
         left, right = getattr(full, name), getattr(incremental, name)
         assert left.counter() == right.counter(), (
             f"{label}: {name} differs (left the full build, right the incremental one):\n"
@@ -420,6 +483,8 @@ def _assert_same_marts(label: str, full: Marts, incremental: Marts) -> None:
 @example(extension=AN_EVENT_CHANGES_CONTACT)
 @example(extension=A_CONTACT_CHANGES_COMPANY)
 @example(extension=LATER_EVENTS_AMONG_HELD_ONES)
+@example(extension=NOTHING_DELIVERED)
+@example(extension=A_RECORD_MERGES_AND_A_DOMAIN_CHANGES)
 @given(extension=extensions())
 def test_an_incremental_build_after_a_delivery_equals_a_full_build(
     builder: MartsBuilder, extension: Extension
@@ -432,6 +497,38 @@ def test_an_incremental_build_after_a_delivery_equals_a_full_build(
         extension.base, extension.cutoff_day, everything, AS_OF
     )
     _assert_same_marts("forward", builder.build(everything), incremental)
+
+
+def _rows_by_id(table: Table, key: str) -> dict[str, dict[str, Any]]:
+    return {row[key]: row for row in table.dicts()}
+
+
+def test_the_contact_grain_examples_change_what_they_claim(builder: MartsBuilder) -> None:
+    """The examples above only test an incremental build if the later build must change the
+    contact grain: a recycling and a funding round no longer recent with nothing delivered, a
+    merge and a company lost by a change of email domain."""
+    extension = NOTHING_DELIVERED
+    before, after = (
+        builder.build(extension.base, extension.cutoff_day),
+        builder.build(extension.extended),
+    )
+    contacts = [_rows_by_id(m.dim_contacts, "contact_id") for m in (before, after)]
+    assert [c["C0001"]["funnel_stage"] for c in contacts] == ["mql", "recycled"]
+    assert "C0002" not in contacts[0] and "C0002" in contacts[1]
+    funded = [_rows_by_id(m.dim_companies, "company_id")["K-FUNDED-1"] for m in (before, after)]
+    assert funded[0]["company_fit_points"] > funded[1]["company_fit_points"]
+    assert contacts[0]["C0001"]["icp_fit_score"] > contacts[1]["C0001"]["icp_fit_score"]
+
+    extension = A_RECORD_MERGES_AND_A_DOMAIN_CHANGES
+    before, after = (
+        builder.build(extension.base, extension.cutoff_day),
+        builder.build(extension.extended),
+    )
+    contacts = [_rows_by_id(m.dim_contacts, "contact_id") for m in (before, after)]
+    assert len(contacts[1]) == 2  # C0001 and C0007 are one contact
+    assert contacts[1]["C0001"]["source_record_count"] == 2
+    assert [c["C0003"]["company_id"] for c in contacts] == ["K-TARGET-1", "K-OUT-1"]
+    assert [c["C0003"]["is_icp"] for c in contacts] == [True, False]
 
 
 def test_a_chain_model_left_out_of_a_build_catches_up_in_the_next(builder: MartsBuilder) -> None:
