@@ -36,15 +36,16 @@ contact_versions as (
 
 ),
 
-events as (
+-- the first event of each contact id and email, if before the end of the as-of day
+first_events as (
 
     select
-        contact_id,
-        email,
-        occurred_at
+        key_kind,
+        key_value,
+        first_occurred_at
 
-    from {{ ref('stg_landing__engagement_events') }}
-    where not {{ outside_plausible_dates('occurred_at') }}
+    from {{ ref('int_contact_first_events') }}
+    where first_occurred_at < {{ as_of_at() }}
 
 ),
 
@@ -73,11 +74,11 @@ opportunities as (
 facts_by_id as (
 
     select
-        contact_id,
-        occurred_at
+        key_value as contact_id,
+        first_occurred_at as occurred_at
 
-    from events
-    where contact_id is not null
+    from first_events
+    where key_kind = 'contact_id'
 
     union all
 
@@ -112,12 +113,11 @@ first_facts_by_id as (
 first_events_by_email as (
 
     select
-        email,
-        min(occurred_at) as first_fact_at
+        key_value as email,
+        first_occurred_at as first_fact_at
 
-    from events
-    where email is not null
-    group by email
+    from first_events
+    where key_kind = 'email'
 
 ),
 
