@@ -503,15 +503,16 @@ def _rows_by_id(table: Table, key: str) -> dict[str, dict[str, Any]]:
     return {row[key]: row for row in table.dicts()}
 
 
+def _as_of_d_and_later(builder: MartsBuilder, extension: Extension) -> tuple[Marts, Marts]:
+    """The marts of the base as of D, and of the extended stream as of AS_OF (full builds)."""
+    return builder.build(extension.base, extension.cutoff_day), builder.build(extension.extended)
+
+
 def test_the_contact_grain_examples_change_what_they_claim(builder: MartsBuilder) -> None:
     """The examples above only test an incremental build if the later build must change the
     contact grain: a recycling and a funding round no longer recent with nothing delivered, a
     merge and a company lost by a change of email domain."""
-    extension = NOTHING_DELIVERED
-    before, after = (
-        builder.build(extension.base, extension.cutoff_day),
-        builder.build(extension.extended),
-    )
+    before, after = _as_of_d_and_later(builder, NOTHING_DELIVERED)
     contacts = [_rows_by_id(m.dim_contacts, "contact_id") for m in (before, after)]
     assert [c["C0001"]["funnel_stage"] for c in contacts] == ["mql", "recycled"]
     assert "C0002" not in contacts[0] and "C0002" in contacts[1]
@@ -519,11 +520,7 @@ def test_the_contact_grain_examples_change_what_they_claim(builder: MartsBuilder
     assert funded[0]["company_fit_points"] > funded[1]["company_fit_points"]
     assert contacts[0]["C0001"]["icp_fit_score"] > contacts[1]["C0001"]["icp_fit_score"]
 
-    extension = A_RECORD_MERGES_AND_A_DOMAIN_CHANGES
-    before, after = (
-        builder.build(extension.base, extension.cutoff_day),
-        builder.build(extension.extended),
-    )
+    before, after = _as_of_d_and_later(builder, A_RECORD_MERGES_AND_A_DOMAIN_CHANGES)
     contacts = [_rows_by_id(m.dim_contacts, "contact_id") for m in (before, after)]
     assert len(contacts[1]) == 2  # C0001 and C0007 are one contact
     assert contacts[1]["C0001"]["source_record_count"] == 2
