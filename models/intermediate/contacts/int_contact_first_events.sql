@@ -35,11 +35,10 @@ events as (
         loaded_at
 
     from {{ ref('stg_landing__engagement_events') }}
-    where
-        occurred_at >= {{ earliest_plausible_at() }}
-        {% if is_incremental() -%}
-            and loaded_at > (select coalesce(max(loaded_at), {{ earliest_timestamp() }}) from {{ this }})
-        {%- endif %}
+    where occurred_at >= {{ earliest_plausible_at() }}
+    {% if is_incremental() -%}
+        and loaded_at > (select coalesce(max(loaded_at), {{ earliest_timestamp() }}) from {{ this }})
+    {%- endif %}
 
 ),
 
