@@ -1,6 +1,10 @@
 """The dbt project (at the repository root) as dagster-dbt sees it."""
 
+import fcntl
+import os
+import shutil
 import sys
+import tempfile
 from functools import cached_property
 from importlib.metadata import version
 from pathlib import Path
@@ -57,9 +61,28 @@ def dbt_resource() -> DbtCliResource:
 
 
 def prepare_manifest() -> None:
-    """Parse the dbt project into target/manifest.json, so the assets match the SQL on disk."""
-    parser = FunnelDbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable())
-    parser.cli(["parse", "--quiet"], target_path=dbt_project.target_path).wait()
+    """Parse the dbt project into target/manifest.json, so the assets match the SQL on disk.
+
+    Several processes may find the manifest stale at once (`funnel` commands, test workers):
+    one parses while the others wait on a lock, then find it fresh. The parse writes into a
+    folder of its own (with the kept parse state, so it stays partial), whose manifest then
+    replaces target/manifest.json at once: a reader never sees one half-written."""
+    target = dbt_project.target_path
+    target.mkdir(parents=True, exist_ok=True)
+    with open(target / ".parse.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not manifest_is_stale():  # another process parsed it meanwhile
+            return
+        with tempfile.TemporaryDirectory(dir=target, prefix=".parse-") as folder:
+            parsing = Path(folder)
+            state = target / "partial_parse.msgpack"
+            if state.exists():
+                shutil.copy2(state, parsing / state.name)
+            parser = FunnelDbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable())
+            parser.cli(["parse", "--quiet"], target_path=parsing).wait()
+            for name in (state.name, "semantic_manifest.json", "manifest.json"):
+                if (parsing / name).exists():
+                    os.replace(parsing / name, target / name)
 
 
 # What the manifest is parsed from: a change to any of these makes it stale.
