@@ -145,6 +145,7 @@ def _execute(
     verbose: bool = False,
     replace_later: bool = False,
     full_refresh: bool = False,
+    engine: str | None = None,
 ):
     """Materialise the funnel job in-process: the same definitions the UI and schedule use."""
     from dagster import AssetSelection, DagsterInstance
@@ -159,7 +160,7 @@ def _execute(
     with DagsterInstance.get() as instance:
         return job.execute_in_process(
             run_config={
-                **run_config_as_of(as_of, lang, replace_later, full_refresh),
+                **run_config_as_of(as_of, lang, replace_later, full_refresh, engine),
                 "loggers": {"console": {"config": {"log_level": "DEBUG" if verbose else "INFO"}}},
             },
             instance=instance,
@@ -303,9 +304,17 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _run(paths: FunnelPaths, args: argparse.Namespace) -> int:
+    from orchestration.engines import SPARK, EngineError, home_engine, spark_dbt
     from orchestration.summary import print_summary
 
     as_of = args.as_of or datetime.now(UTC).date().isoformat()
+    try:
+        engine = args.engine or home_engine(paths)
+        if engine == SPARK:
+            spark_dbt()
+    except EngineError as error:
+        print(f"funnel run: {error}", file=sys.stderr)
+        return 2
     with _writer(paths, args) as busy:
         if busy:
             return EXIT_HOME_BUSY
@@ -317,7 +326,8 @@ def _run(paths: FunnelPaths, args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return 2
-        print(f"Running the funnel job as of {as_of} on {paths.home}")
+        on_spark = " (the models on Spark)" if engine == SPARK else ""
+        print(f"Running the funnel job as of {as_of} on {paths.home}{on_spark}")
         with _spill_folder(paths):
             result = _execute(
                 paths,
@@ -326,6 +336,7 @@ def _run(paths: FunnelPaths, args: argparse.Namespace) -> int:
                 verbose=args.verbose,
                 replace_later=args.publish,
                 full_refresh=args.full_refresh,
+                engine=engine,
             )
     if not result.success:
         return _failed(result, paths, args.command)
@@ -509,6 +520,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="rebuild every incremental model from scratch (a run does it by itself when the"
         " project changed or a delivery was forgotten since the last build)",
+    )
+    run.add_argument(
+        "--engine",
+        choices=["duckdb", "spark"],
+        help="the engine that builds the models (default: `engine` in FUNNEL_HOME/funnel.toml,"
+        " else duckdb); spark needs `make spark-setup` (docs/spark.md)",
     )
 
     load = command("load", "only load new landing files into raw", cmd_load)

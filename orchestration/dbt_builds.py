@@ -8,7 +8,9 @@ call for a full refresh, which the pipeline decides before each build:
 - the dbt project changed since the last build (a model, macro, seed or var: rows already
   built were computed by other rules); a change to a data test, a unit test, an exposure or a
   description is not one (it checks or documents rows, it does not compute them);
-- a delivery was forgotten since (`funnel forget` removed raw rows the models had read).
+- a delivery was forgotten since (`funnel forget` removed raw rows the models had read);
+- the last build ran on Spark (`funnel run --engine spark`, recorded with its fingerprint
+  prefixed `spark:`): the warehouse's incremental models did not see its changes.
 A failed build needs none: each incremental model catches up with every change since it last
 succeeded. The record of each successful build is the table `main.dbt_builds` of the
 warehouse, so a copied or restored warehouse carries its own.
@@ -23,6 +25,7 @@ from pathlib import Path
 
 import yaml
 
+from orchestration.engines import SPARK
 from orchestration.loading.tables import FORGOTTEN_TABLE, connect, table_exists
 from orchestration.settings import PROJECT_DIR
 
@@ -94,6 +97,8 @@ def full_refresh_reason(warehouse: Path, fingerprint: str) -> str | None:
         if last is None:
             return "no earlier build is recorded in the warehouse"
         started_at, built_fingerprint = last
+        if built_fingerprint.startswith(f"{SPARK}:"):
+            return "the last build ran on Spark: the warehouse's own models missed its changes"
         if built_fingerprint != fingerprint:
             return "the dbt project (models, macros, seeds or vars) changed since the last build"
         if table_exists(connection, FORGOTTEN_TABLE):

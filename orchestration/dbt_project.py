@@ -5,6 +5,8 @@ import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cached_property
 from importlib.metadata import version
 from pathlib import Path
@@ -12,6 +14,7 @@ from pathlib import Path
 from dagster_dbt import DbtCliResource, DbtProject
 from packaging.version import Version
 
+from orchestration.engines import SPARK, SPARK_CONF_DIR, spark_dbt
 from orchestration.settings import PROJECT_DIR
 
 # The target folder as an absolute path: where the manifest and the kept parse state are, whatever
@@ -58,6 +61,31 @@ def dbt_resource() -> DbtCliResource:
     return FunnelDbtCliResource(
         project_dir=dbt_project, dbt_executable=dbt_executable(), global_config_flags=BUILD_FLAGS
     )
+
+
+def spark_dbt_resource() -> DbtCliResource:
+    """The dbt resource of a build on Spark: the Spark environment's dbt, target `spark`."""
+    return FunnelDbtCliResource(
+        project_dir=dbt_project,
+        dbt_executable=str(spark_dbt()),
+        target=SPARK,
+        global_config_flags=BUILD_FLAGS,
+    )
+
+
+@contextmanager
+def spark_environment() -> Iterator[None]:
+    """Spark's configuration folder set while dbt's process is started (it inherits it): the
+    JVM's log4j2.properties, which keeps its warnings off the run's output."""
+    before = os.environ.get("SPARK_CONF_DIR")
+    os.environ["SPARK_CONF_DIR"] = str(SPARK_CONF_DIR)
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["SPARK_CONF_DIR"]
+        else:
+            os.environ["SPARK_CONF_DIR"] = before
 
 
 def prepare_manifest() -> None:

@@ -15,10 +15,19 @@ from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, Config
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from orchestration.dbt_builds import full_refresh_reason, project_fingerprint, record_build
-from orchestration.dbt_project import dbt_project
+from orchestration.dbt_project import dbt_project, spark_dbt_resource, spark_environment
 from orchestration.defs.raw_assets import raw_asset_key
 from orchestration.defs.resources import FunnelHomeResource
-from orchestration.loading.tables import utc_now
+from orchestration.engines import (
+    SPARK,
+    checked_engine,
+    home_engine,
+    import_spark_marts,
+    spark_paths,
+)
+from orchestration.lake import sync_lake
+from orchestration.loading.tables import connect, utc_now
+from orchestration.settings import FunnelPaths
 
 PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 # The day the models are computed as of (macros/as_of.sql).
@@ -49,6 +58,10 @@ class DbtBuildConfig(Config):
     full_refresh: bool = False
     """Rebuild every incremental model from scratch. The build decides it by itself when an
     incremental build could not see a change (orchestration/dbt_builds.py)."""
+
+    engine: str | None = None
+    """The engine that builds the models: `duckdb` or `spark` (docs/spark.md); default the one
+    FUNNEL_HOME/funnel.toml names, else DuckDB."""
 
 
 # The seeds, and the data tests on seeds alone, change only with the project: a build that needs
@@ -113,16 +126,22 @@ def remove_stale_invocations(name: str, target: Path = dbt_project.target_path) 
 
 
 def keep_parse_state(
-    invocation_target: Path, home_state: Path, project_target: Path = dbt_project.target_path
+    invocation_target: Path, home_state: Path, project_target: Path | None = dbt_project.target_path
 ) -> None:
     """Keep the build's parse state for the home's next build, and as the project's
     target/partial_parse.msgpack, which dagster-dbt copies into a build that brings none (a new
     home) and dbt by hand reads. dbt re-parses only what changed, whatever the as-of day (not a
-    `--vars` value). Replaced atomically: another home's run may be reading the project's."""
+    `--vars` value). Replaced atomically: another home's run may be reading the project's.
+    `project_target` None: the home's only (a Spark build's, which DuckDB's builds cannot use)."""
     state = invocation_target / PARTIAL_PARSE_FILE
     if not state.exists():
         return
-    for kept in (home_state, project_target / PARTIAL_PARSE_FILE):
+    kept_states = (
+        [home_state]
+        if project_target is None
+        else [home_state, project_target / PARTIAL_PARSE_FILE]
+    )
+    for kept in kept_states:
         kept.parent.mkdir(parents=True, exist_ok=True)
         incoming = kept.with_name(f".{PARTIAL_PARSE_FILE}.{os.getpid()}")
         shutil.copyfile(state, incoming)
@@ -143,6 +162,10 @@ def build_dbt_assets() -> AssetsDefinition:
         config: DbtBuildConfig,
         funnel_home: FunnelHomeResource,
     ):
+        engine = checked_engine(config.engine) if config.engine else home_engine(funnel_home.paths)
+        if engine == SPARK:
+            yield from _build_on_spark(context, config, funnel_home.paths)
+            return
         warehouse = funnel_home.paths.warehouse
         fingerprint = project_fingerprint()
         reason = (
@@ -170,3 +193,40 @@ def build_dbt_assets() -> AssetsDefinition:
             shutil.rmtree(target, ignore_errors=True)
 
     return funnel_dbt_assets
+
+
+def _build_on_spark(context: AssetExecutionContext, config: DbtBuildConfig, paths: FunnelPaths):
+    """The dbt build on Spark (orchestration/engines.py): the raw lake brought up to date, every
+    model built and tested on Spark (a table each: nothing there is incremental), then the
+    public tables copied into the warehouse. The build is recorded so that the next DuckDB
+    build, whose own tables missed this one's changes, rebuilds in full."""
+    spark = spark_paths(paths)
+    with connect(paths.warehouse) as connection:
+        synced = sync_lake(connection, spark["lake"])
+    context.log.info(
+        f"Raw lake {spark['lake']}: {synced['written']} files written, {synced['removed']} removed."
+    )
+    resource = spark_dbt_resource()
+    started_at = utc_now()
+    target = invocation_target(context.op_execution_context.op.name, spark["parse_state"])
+    try:
+        with as_of_environment(config.as_of), spark_environment():
+            invocation = resource.cli(
+                ["build", "--exclude-resource-type", "unit_test"],
+                context=context,
+                target_path=target,
+            )
+        yield from invocation.stream()
+        keep_parse_state(target, spark["parse_state"], project_target=None)
+    finally:
+        shutil.rmtree(target, ignore_errors=True)
+    copy_started = time.perf_counter()
+    with connect(paths.warehouse) as connection:
+        counts = import_spark_marts(connection, spark["warehouse"], dbt_project.manifest_path)
+    context.log.info(
+        f"Public tables copied from Spark in {time.perf_counter() - copy_started:.1f} s:"
+        f" {', '.join(f'{table} {rows:,}' for table, rows in counts.items())} rows."
+    )
+    record_build(
+        paths.warehouse, started_at, config.as_of, f"{SPARK}:{project_fingerprint()}", None
+    )

@@ -52,16 +52,24 @@ funnel_job = define_asset_job(
 
 
 def run_config_as_of(
-    as_of: str | None, lang: str = "en", replace_later: bool = False, full_refresh: bool = False
+    as_of: str | None,
+    lang: str = "en",
+    replace_later: bool = False,
+    full_refresh: bool = False,
+    engine: str | None = None,
 ) -> dict:
     """The run configuration that computes scores and stages as of a day (None: today).
 
     `lang` is the leadership report's language (en, fr); `replace_later` publishes even over a
-    publication as of a later day; `full_refresh` rebuilds every incremental model.
+    publication as of a later day; `full_refresh` rebuilds every incremental model; `engine`
+    builds the models on `duckdb` or `spark` (None: the one FUNNEL_HOME/funnel.toml names).
     """
+    dbt_config = {"as_of": as_of, "full_refresh": full_refresh}
+    if engine is not None:
+        dbt_config["engine"] = engine
     return {
         "ops": {
-            DBT_OP_NAME: {"config": {"as_of": as_of, "full_refresh": full_refresh}},
+            DBT_OP_NAME: {"config": dbt_config},
             PUBLISH_OP_NAME: {"config": {"replace_later_publication": replace_later}},
             REPORT_OP_NAME: {"config": {"lang": lang}},
         }
@@ -73,6 +81,16 @@ def run_as_of(run_config: Mapping[str, Any] | None) -> date:
     ops = (run_config or {}).get("ops", {})
     value = ops.get(DBT_OP_NAME, {}).get("config", {}).get("as_of")
     return date.fromisoformat(value) if value else datetime.now(UTC).date()
+
+
+def run_engine(run_config: Mapping[str, Any] | None, paths: FunnelPaths) -> str:
+    """The engine that builds the run's models: the dbt op's config (`run_config_as_of`), else
+    the home's setting (orchestration/engines.py)."""
+    from orchestration.engines import checked_engine, home_engine
+
+    ops = (run_config or {}).get("ops", {})
+    engine = ops.get(DBT_OP_NAME, {}).get("config", {}).get("engine")
+    return checked_engine(engine) if engine else home_engine(paths)
 
 
 @schedule(

@@ -131,3 +131,11 @@ def test_a_delivery_forgotten_since_the_last_build_makes_it_full(warehouse):
     with duckdb.connect(str(warehouse)) as connection:
         connection.execute(forget, [BUILT_AT + timedelta(hours=1)])
     assert full_refresh_reason(warehouse, "f") == "a delivery was forgotten since the last build"
+
+
+def test_a_build_after_one_on_spark_is_built_in_full(warehouse):
+    record_build(warehouse, BUILT_AT, "2026-06-30", "f", None)
+    record_build(warehouse, BUILT_AT + timedelta(days=1), "2026-07-01", "spark:f", None)
+    assert "ran on Spark" in full_refresh_reason(warehouse, "f")
+    record_build(warehouse, BUILT_AT + timedelta(days=2), "2026-07-02", "f", None)
+    assert full_refresh_reason(warehouse, "f") is None
