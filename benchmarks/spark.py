@@ -1,6 +1,6 @@
 """DuckDB against Spark: `funnel run` on the same bases on each engine, step by step.
 
-.venv/bin/python benchmarks/spark.py                         # 2,000 and 20,000 contacts
+.venv/bin/python benchmarks/spark.py                         # 20,000 and 100,000 contacts
 .venv/bin/python benchmarks/spark.py --contacts 1000 5000 --home /tmp/spark-bench
 
 For each base size it generates a base (seed 42, up to --as-of), copies its landing folder into
@@ -100,15 +100,17 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--contacts", type=int, nargs="+", default=[2000, 20000])
+    parser.add_argument("--contacts", type=int, nargs="+", default=[20000, 100000])
     parser.add_argument("--as-of", type=dt.date.fromisoformat, default=dt.date(2026, 6, 30))
     parser.add_argument("--home", type=Path, help="a new folder for the homes (default: temp)")
     args = parser.parse_args(argv)
 
-    from orchestration.engines import DEFAULT_SPARK_DBT
+    from orchestration.engines import EngineError, spark_dbt
 
-    if not DEFAULT_SPARK_DBT.exists():
-        raise SystemExit("no Spark environment: run `make spark-setup` first")
+    try:
+        spark_dbt()
+    except EngineError as error:
+        raise SystemExit(str(error)) from None
     root = (args.home or Path(tempfile.mkdtemp(prefix="funnel-spark-bench-"))).resolve()
     dbt_steps: dict[str, list[tuple[int, float]]] = {"duckdb": [], "spark": []}
     for contacts in args.contacts:

@@ -22,7 +22,7 @@ from orchestration.engines import (
     SPARK,
     checked_engine,
     home_engine,
-    import_spark_marts,
+    import_spark_tables,
     spark_paths,
 )
 from orchestration.lake import sync_lake
@@ -198,8 +198,9 @@ def build_dbt_assets() -> AssetsDefinition:
 def _build_on_spark(context: AssetExecutionContext, config: DbtBuildConfig, paths: FunnelPaths):
     """The dbt build on Spark (orchestration/engines.py): the raw lake brought up to date, every
     model built and tested on Spark (a table each: nothing there is incremental), then the
-    public tables copied into the warehouse. The build is recorded so that the next DuckDB
-    build, whose own tables missed this one's changes, rebuilds in full."""
+    public tables copied into the warehouse and its staging models made views of Spark's. The
+    build is recorded so that the next DuckDB build, whose own tables missed this one's
+    changes, rebuilds in full."""
     spark = spark_paths(paths)
     with connect(paths.warehouse) as connection:
         synced = sync_lake(connection, spark["lake"])
@@ -222,7 +223,7 @@ def _build_on_spark(context: AssetExecutionContext, config: DbtBuildConfig, path
         shutil.rmtree(target, ignore_errors=True)
     copy_started = time.perf_counter()
     with connect(paths.warehouse) as connection:
-        counts = import_spark_marts(connection, spark["warehouse"], dbt_project.manifest_path)
+        counts = import_spark_tables(connection, spark["warehouse"], dbt_project.manifest_path)
     context.log.info(
         f"Public tables copied from Spark in {time.perf_counter() - copy_started:.1f} s:"
         f" {', '.join(f'{table} {rows:,}' for table, rows in counts.items())} rows."

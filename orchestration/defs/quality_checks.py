@@ -20,8 +20,7 @@ from dagster import (
 )
 
 from orchestration.defs.resources import FunnelHomeResource
-from orchestration.defs.schedules import run_as_of, run_engine
-from orchestration.engines import SPARK
+from orchestration.defs.schedules import run_as_of
 from orchestration.loading.forgetting import last_forgotten_at
 from orchestration.quality import gx_worker
 from orchestration.quality.baselines import ACCEPT_ROW_COUNTS_ENV, previous_baselines
@@ -105,11 +104,6 @@ def check_result(outcome: SuiteOutcome, docs_index: Path) -> AssetCheckResult:
     )
 
 
-# The layers whose suites a run on Spark checks: the raw tables, loaded into the warehouse as on
-# DuckDB, and the public tables, copied into it from Spark (orchestration/engines.py).
-SPARK_CHECKED_LAYERS = ("raw", "marts")
-
-
 def build_quality_checks(
     suites: Sequence[Suite], known_assets: Iterable[AssetKey], name: str
 ) -> AssetChecksDefinition:
@@ -140,15 +134,6 @@ def build_quality_checks(
     def _checks(context: AssetCheckExecutionContext, funnel_home: FunnelHomeResource):
         selected = [by_key[k] for k in sorted(context.selected_asset_check_keys, key=str)]
         paths = funnel_home.paths
-        if run_engine(context.run.run_config, paths) == SPARK:
-            # the staging models are views on Spark: their suites have no table to read here
-            not_run = [s.name for s in selected if s.layer not in SPARK_CHECKED_LAYERS]
-            selected = [s for s in selected if s.layer in SPARK_CHECKED_LAYERS]
-            if not_run:
-                context.log.warning(
-                    f"Not run, the models being built on Spark: {', '.join(not_run)} (the"
-                    " suites of Spark's views; docs/spark.md)."
-                )
         as_of = run_as_of(context.run.run_config)
         forgotten_at = last_forgotten_at(paths.warehouse)
         baselines = previous_baselines(context.instance, selected, as_of, forgotten_at)

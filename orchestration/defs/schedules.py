@@ -83,16 +83,6 @@ def run_as_of(run_config: Mapping[str, Any] | None) -> date:
     return date.fromisoformat(value) if value else datetime.now(UTC).date()
 
 
-def run_engine(run_config: Mapping[str, Any] | None, paths: FunnelPaths) -> str:
-    """The engine that builds the run's models: the dbt op's config (`run_config_as_of`), else
-    the home's setting (orchestration/engines.py)."""
-    from orchestration.engines import checked_engine, home_engine
-
-    ops = (run_config or {}).get("ops", {})
-    engine = ops.get(DBT_OP_NAME, {}).get("config", {}).get("engine")
-    return checked_engine(engine) if engine else home_engine(paths)
-
-
 @schedule(
     job=funnel_job,
     cron_schedule="0 6 * * *",

@@ -116,9 +116,9 @@ def test_every_published_table_is_the_same_on_spark(run: Run, spark_home: Path) 
     assert not different, f"rows that differ on Spark, by table: {different}"
 
 
-def _run_events(home: Path, first: bool = False) -> tuple[set[str], set[str], list[str]]:
-    """The latest (or first) run's materialised assets, the steps that succeeded and those
-    skipped, from the home's Dagster instance."""
+def _run_events(home: Path, first: bool = False) -> tuple[set[str], ...]:
+    """The latest (or first) run's materialised assets, the steps that succeeded, those
+    skipped and the checks evaluated, from the home's Dagster instance."""
     script = (
         "import json\n"
         "from dagster import DagsterInstance\n"
@@ -130,14 +130,15 @@ def _run_events(home: Path, first: bool = False) -> tuple[set[str], set[str], li
         "        [e.asset_key.to_user_string() for e in kinds('ASSET_MATERIALIZATION')],\n"
         "        [e.step_key for e in kinds('STEP_SUCCESS')],\n"
         "        [e.step_key for e in kinds('STEP_SKIPPED')],\n"
+        "        [f'{c.asset_key.to_user_string()} {c.check_name}' for c in\n"
+        "         (e.event_specific_data for e in kinds('ASSET_CHECK_EVALUATION'))],\n"
         "    ]))\n"
     )
     env = {**os.environ, "DAGSTER_HOME": str(home / "dagster")}
     out = subprocess.run(
         [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
     )
-    materialized, succeeded, skipped = json.loads(out.stdout.strip().splitlines()[-1])
-    return set(materialized), set(succeeded), skipped
+    return tuple(set(kind) for kind in json.loads(out.stdout.strip().splitlines()[-1]))
 
 
 @needs_spark
@@ -145,12 +146,15 @@ def test_the_run_on_spark_materialises_and_checks_what_the_run_on_duckdb_does(
     run: Run, spark_home: Path
 ) -> None:
     """Every asset reported materialised (dbt's events reach Dagster whole: Spark writes
-    nothing into dbt's output) and every step run, the model quality suites included."""
-    duckdb_assets, duckdb_steps, _ = _run_events(run.home, first=True)  # the session's run
-    spark_assets, spark_steps, skipped = _run_events(spark_home)
+    nothing into dbt's output), every step run and every check evaluated, the dbt tests and
+    the quality suites of the staging and public tables included."""
+    duckdb_assets, duckdb_steps, _, duckdb_checks = _run_events(run.home, first=True)
+    spark_assets, spark_steps, skipped, spark_checks = _run_events(spark_home)
     assert not skipped
     assert spark_assets == duckdb_assets
     assert spark_steps == duckdb_steps
+    assert spark_checks == duckdb_checks
+    assert any("stg_landing__contacts gx_expectations" in c for c in spark_checks)
 
 
 @needs_spark

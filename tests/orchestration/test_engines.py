@@ -16,7 +16,7 @@ from orchestration.engines import (
     SPARK,
     EngineError,
     home_engine,
-    import_spark_marts,
+    import_spark_tables,
 )
 from orchestration.settings import FunnelPaths
 
@@ -53,7 +53,9 @@ def test_a_run_on_spark_without_its_environment_says_how_to_make_it(tmp_path: Pa
     assert not (home / "warehouse.duckdb").exists()
 
 
-def _manifest(tmp_path: Path, tables: dict[str, dict[str, str]]) -> Path:
+def _manifest(
+    tmp_path: Path, tables: dict[str, dict[str, str]], staging: tuple[str, ...] = ()
+) -> Path:
     nodes = {
         f"model.p.{name}": {
             "resource_type": "model",
@@ -64,13 +66,21 @@ def _manifest(tmp_path: Path, tables: dict[str, dict[str, str]]) -> Path:
         }
         for name, columns in tables.items()
     }
+    for name in staging:
+        nodes[f"model.p.{name}"] = {
+            "resource_type": "model",
+            "schema": "staging",
+            "name": name,
+            "alias": name,
+            "columns": {},
+        }
     path = tmp_path / "manifest.json"
     path.write_text(json.dumps({"nodes": nodes}))
     return path
 
 
-def _spark_table(spark_warehouse: Path, name: str, select: str) -> None:
-    folder = spark_warehouse / "marts.db" / name
+def _spark_table(spark_warehouse: Path, name: str, select: str, schema: str = "marts") -> None:
+    folder = spark_warehouse / f"{schema}.db" / name
     folder.mkdir(parents=True)
     with duckdb.connect() as connection:
         connection.execute("set TimeZone = 'UTC'")
@@ -86,7 +96,7 @@ def test_spark_public_tables_replace_the_warehouse_ones_typed_by_their_contracts
     )
     manifest = _manifest(tmp_path, {"dim": {"id": "integer", "seen_at": "timestamp"}})
     with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as connection:
-        assert import_spark_marts(connection, spark, manifest) == {"dim": 1}
+        assert import_spark_tables(connection, spark, manifest) == {"dim": 1}
         row = connection.execute("select id, seen_at::varchar from marts.dim").fetchall()
         types = connection.execute("select typeof(id), typeof(seen_at) from marts.dim").fetchall()
     assert row == [(7, "2026-06-30 22:30:00")]  # the instant in UTC, whatever the zone
@@ -101,5 +111,29 @@ def test_a_failed_import_leaves_every_previous_table(tmp_path: Path) -> None:
         connection.execute("create schema marts")
         connection.execute("create table marts.a_dim as select 1 as id")
         with pytest.raises(duckdb.IOException):  # b_fct was not built by Spark
-            import_spark_marts(connection, spark, manifest)
+            import_spark_tables(connection, spark, manifest)
         assert connection.execute("select id from marts.a_dim").fetchall() == [(1,)]
+
+
+def test_spark_staging_models_become_views_of_its_files_in_utc(tmp_path: Path) -> None:
+    spark = tmp_path / "spark"
+    _spark_table(spark, "dim", "select 1 as id")
+    _spark_table(
+        spark,
+        "stg_events",
+        "select 'e1' as event_id, timestamptz '2026-06-30 23:30:00+00' as occurred_at",
+        schema="staging",
+    )
+    manifest = _manifest(tmp_path, {"dim": {"id": "integer"}}, staging=("stg_events",))
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as connection:
+        connection.execute("create schema staging")
+        connection.execute("create table staging.stg_events as select 'old' as event_id")
+        import_spark_tables(connection, spark, manifest)
+        kind = connection.execute(
+            "select table_type from information_schema.tables where table_name = 'stg_events'"
+        ).fetchall()
+        rows = connection.execute(
+            "select event_id, occurred_at::varchar, typeof(occurred_at) from staging.stg_events"
+        ).fetchall()
+    assert kind == [("VIEW",)]  # a DuckDB build's table replaced
+    assert rows == [("e1", "2026-06-30 23:30:00", "TIMESTAMP")]
