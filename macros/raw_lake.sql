@@ -2,8 +2,10 @@
     The raw tables on Spark: on that target each run starts by declaring the raw lake's folders
     (FUNNEL_HOME/lake, written by `funnel run --engine spark` from the load, see docs/spark.md)
     as external Parquet tables of schema `raw`, named as the models' sources name them. A table
-    is declared again on every run (dropping an external table leaves its files), so a column
-    the load added is seen, and so are the files written since. On DuckDB the raw tables are the
+    is declared again on every run (dropping an external table leaves its files), so that the
+    files written since are seen; its columns are those of all its files (`mergeSchema`): a
+    column a later delivery brought (the load keeps extra columns) is null in earlier files, as
+    it is in the warehouse's raw table. On DuckDB the raw tables are the
     load's own: nothing to do.
 #}
 {% macro register_raw_lake() -%}
@@ -25,7 +27,8 @@
     {%- for table in tables | sort -%}
         {%- do run_query('drop table if exists raw.`' ~ table ~ '`') -%}
         {%- do run_query(
-            'create table raw.`' ~ table ~ '` using parquet location \'' ~ lake ~ '/' ~ table.lstrip('_') ~ '\''
+            'create table raw.`' ~ table ~ '` using parquet options (mergeSchema \'true\')'
+            ~ ' location \'' ~ lake ~ '/' ~ table.lstrip('_') ~ '\''
         ) -%}
     {%- endfor -%}
     select 1
