@@ -6,7 +6,8 @@ dbt builds the models and runs their data tests on Spark (the Spark environment,
 spark-setup`), the public tables come back into the warehouse and are checked and published. Every
 table of the published file must then equal the reference's row for row after sorting, doubles
 within 1e-9; build timestamps (`built_at`) differ by nature and are left out. The dbt unit tests
-then run on Spark too, on the tables that run left.
+then run on Spark too, on the tables that run left; last, the home goes back to DuckDB, whose
+next run must publish the same tables again.
 """
 
 from __future__ import annotations
@@ -81,10 +82,10 @@ def spark_home(run: Run, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return home
 
 
-@needs_spark
-def test_every_published_table_is_the_same_on_spark(run: Run, spark_home: Path) -> None:
-    with duckdb.connect(str(run.home / "serving.duckdb"), read_only=True) as connection:
-        connection.execute(f"attach '{spark_home / 'serving.duckdb'}' as spark (read_only)")
+def _assert_same_publication(reference: Path, home: Path) -> None:
+    """Every public table of `home`'s serving.duckdb equals `reference`'s, `built_at` aside."""
+    with duckdb.connect(str(reference / "serving.duckdb"), read_only=True) as connection:
+        connection.execute(f"attach '{home / 'serving.duckdb'}' as spark (read_only)")
         tables = connection.execute(
             "select table_schema, table_name from information_schema.tables"
             " where table_catalog = 'serving' and table_schema = 'marts' order by all"
@@ -114,6 +115,11 @@ def test_every_published_table_is_the_same_on_spark(run: Run, spark_home: Path) 
             if count:
                 different[f"{schema}.{table}"] = count
     assert not different, f"rows that differ on Spark, by table: {different}"
+
+
+@needs_spark
+def test_every_published_table_is_the_same_on_spark(run: Run, spark_home: Path) -> None:
+    _assert_same_publication(run.home, spark_home)
 
 
 def _run_events(home: Path, first: bool = False) -> tuple[set[str], ...]:
@@ -190,3 +196,26 @@ def test_the_dbt_unit_tests_pass_on_spark(spark_home: Path, tmp_path: Path) -> N
         timeout=1200,
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+
+
+@needs_spark
+def test_back_on_duckdb_after_spark_the_run_rebuilds_and_publishes_the_same(
+    run: Run, spark_home: Path
+) -> None:
+    """The home's next run on DuckDB rebuilds its models in full (they missed the Spark build),
+    over the views the Spark run left in `staging`, and publishes the reference's tables."""
+    env = {
+        **os.environ,
+        "FUNNEL_HOME": str(spark_home),
+        "DAGSTER_HOME": str(spark_home / "dagster"),
+    }
+    result = subprocess.run(
+        [FUNNEL, "run", "--engine", "duckdb", "--as-of", AS_OF.isoformat()],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    assert "the last build ran on Spark" in result.stdout + result.stderr
+    _assert_same_publication(run.home, spark_home)
