@@ -6,7 +6,7 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from functools import cached_property
 from importlib.metadata import version
 from pathlib import Path
@@ -74,18 +74,24 @@ def spark_dbt_resource() -> DbtCliResource:
 
 
 @contextmanager
-def spark_environment() -> Iterator[None]:
-    """Spark's configuration folder set while dbt's process is started (it inherits it): the
-    JVM's log4j2.properties, which keeps its warnings off the run's output."""
-    before = os.environ.get("SPARK_CONF_DIR")
-    os.environ["SPARK_CONF_DIR"] = str(SPARK_CONF_DIR)
+def environment_variable(name: str, value: str) -> Iterator[None]:
+    """`name` set to `value` in this process's environment, restored after: a dbt process
+    started meanwhile inherits it."""
+    before = os.environ.get(name)
+    os.environ[name] = value
     try:
         yield
     finally:
         if before is None:
-            del os.environ["SPARK_CONF_DIR"]
+            del os.environ[name]
         else:
-            os.environ["SPARK_CONF_DIR"] = before
+            os.environ[name] = before
+
+
+def spark_environment() -> AbstractContextManager[None]:
+    """Spark's configuration folder, for a dbt process on Spark started meanwhile: the JVM's
+    log4j2.properties, which keeps its warnings off the run's output."""
+    return environment_variable("SPARK_CONF_DIR", str(SPARK_CONF_DIR))
 
 
 def prepare_manifest() -> None:

@@ -5,8 +5,8 @@ import os
 import shutil
 import time
 import uuid
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,7 +15,12 @@ from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, Config
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from orchestration.dbt_builds import full_refresh_reason, project_fingerprint, record_build
-from orchestration.dbt_project import dbt_project, spark_dbt_resource, spark_environment
+from orchestration.dbt_project import (
+    dbt_project,
+    environment_variable,
+    spark_dbt_resource,
+    spark_environment,
+)
 from orchestration.defs.raw_assets import raw_asset_key
 from orchestration.defs.resources import FunnelHomeResource
 from orchestration.engines import (
@@ -80,22 +85,13 @@ def build_args(full_refresh: bool = False, whole_project: bool = True) -> list[s
     return [*args, *UNCHANGED_SEEDS_LEFT_OUT] if whole_project else args
 
 
-@contextmanager
-def as_of_environment(as_of: str | None) -> Iterator[None]:
+def as_of_environment(as_of: str | None) -> AbstractContextManager[None]:
     """`FUNNEL_AS_OF` set to the day (empty: today) while the dbt process is started, restored
     after: the models read it (macros/as_of.sql), and a day passed this way, unlike a `--vars`
     value, leaves dbt's parse of the project valid. The process inherits it when started."""
     if as_of is not None:
         date.fromisoformat(as_of)  # a clear error now rather than a SQL one later
-    before = os.environ.get(AS_OF_VARIABLE)
-    os.environ[AS_OF_VARIABLE] = as_of or ""
-    try:
-        yield
-    finally:
-        if before is None:
-            del os.environ[AS_OF_VARIABLE]
-        else:
-            os.environ[AS_OF_VARIABLE] = before
+    return environment_variable(AS_OF_VARIABLE, as_of or "")
 
 
 def invocation_target(name: str, home_state: Path) -> Path:
