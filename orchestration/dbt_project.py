@@ -142,8 +142,8 @@ def manifest_is_stale(
 def prepare_manifest_if_needed() -> None:
     """Parse the project when its manifest may not match the SQL on disk, before the dbt assets
     are built from it."""
-    # `dagster dev` re-parses on load; `funnel` parses before loading; elsewhere parse when the
-    # manifest is missing or older than the project's files.
-    dbt_project.prepare_if_dev()
+    # Everywhere, `dagster dev` (`funnel ui`) included: dagster-dbt's own preparation in dev
+    # (`prepare_if_dev`) parses into target/ in place, so a `funnel run` or a test reading the
+    # manifest at that moment could read it empty; `prepare_manifest` replaces it whole.
     if manifest_is_stale():
         prepare_manifest()
