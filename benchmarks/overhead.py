@@ -31,7 +31,7 @@ BIN = Path(sys.executable).parent
 GOAL_SECONDS = 15.0
 
 
-def _funnel(home: Path, *args: str) -> float:
+def run_funnel(home: Path, *args: str) -> float:
     """Run `funnel <args>` in the home; its wall time."""
     env = {**os.environ, "FUNNEL_HOME": str(home), "DAGSTER_HOME": str(home / "dagster")}
     started = time.perf_counter()
@@ -41,7 +41,7 @@ def _funnel(home: Path, *args: str) -> float:
     seconds = time.perf_counter() - started
     if process.returncode != 0:
         print(process.stdout[-4000:], process.stderr[-4000:])
-        raise SystemExit(f"funnel {' '.join(args)} failed ({process.returncode})")
+        raise SystemExit(f"funnel {' '.join(args)} failed ({process.returncode}) in {home}")
     return seconds
 
 
@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> None:
     home = (args.home or Path(tempfile.mkdtemp(prefix="funnel-overhead-"))).resolve()
     if (home / "warehouse.duckdb").exists():
         raise SystemExit(f"{home} already has a warehouse: give a new folder")
-    _funnel(
+    run_funnel(
         home,
         "generate",
         f"--contacts={args.contacts}",
@@ -66,17 +66,17 @@ def main(argv: list[str] | None = None) -> None:
         f"--end-date={args.as_of}",
     )
 
-    first = _funnel(home, "run", "--as-of", args.as_of.isoformat())
+    first = run_funnel(home, "run", "--as-of", args.as_of.isoformat())
     print(f"from an empty warehouse, as of {args.as_of}: {first:6.1f} s")
     kinds: dict[str, list[float]] = {"the same day again": [], "the next day": []}
     for _ in range(args.repeats):
-        seconds = _funnel(home, "run", "--as-of", args.as_of.isoformat())
+        seconds = run_funnel(home, "run", "--as-of", args.as_of.isoformat())
         kinds["the same day again"].append(seconds)
         print(f"the same day again, as of {args.as_of}: {seconds:6.1f} s")
     day = args.as_of
     for _ in range(args.repeats):
         day += dt.timedelta(days=1)
-        seconds = _funnel(home, "run", "--as-of", day.isoformat())
+        seconds = run_funnel(home, "run", "--as-of", day.isoformat())
         kinds["the next day"].append(seconds)
         print(f"the next day, as of {day}: {seconds:6.1f} s")
 

@@ -23,31 +23,18 @@ import datetime as dt
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-BIN = Path(sys.executable).parent
+from overhead import run_funnel
+
 DBT_STEP = "funnel_dbt_assets"
 COPY_SECONDS = re.compile(r"copied from Spark in ([0-9.]+) s")
 CLUSTER_SIZES = (4, 16, 64)
-
-
-def _funnel(home: Path, *args: str) -> float:
-    env = {**os.environ, "FUNNEL_HOME": str(home), "DAGSTER_HOME": str(home / "dagster")}
-    started = time.perf_counter()
-    process = subprocess.run(
-        [str(BIN / "funnel"), *args], env=env, capture_output=True, text=True, check=False
-    )
-    seconds = time.perf_counter() - started
-    if process.returncode != 0:
-        print(process.stdout[-4000:], process.stderr[-4000:])
-        raise SystemExit(f"funnel {' '.join(args)} failed ({process.returncode}) in {home}")
-    return seconds
 
 
 def step_seconds(home: Path) -> dict[str, float]:
@@ -117,7 +104,7 @@ def main(argv: list[str] | None = None) -> None:
         homes = {engine: root / f"{contacts}-{engine}" for engine in ("duckdb", "spark")}
         if any(home.exists() for home in homes.values()):
             raise SystemExit(f"{root} already holds a base of {contacts} contacts: give a new one")
-        _funnel(
+        run_funnel(
             homes["duckdb"],
             "generate",
             f"--contacts={contacts}",
@@ -127,8 +114,8 @@ def main(argv: list[str] | None = None) -> None:
         )
         shutil.copytree(homes["duckdb"] / "landing", homes["spark"] / "landing")
         walls = {
-            "duckdb": _funnel(homes["duckdb"], "run", "--as-of", args.as_of.isoformat()),
-            "spark": _funnel(
+            "duckdb": run_funnel(homes["duckdb"], "run", "--as-of", args.as_of.isoformat()),
+            "spark": run_funnel(
                 homes["spark"], "run", "--engine", "spark", "--as-of", args.as_of.isoformat()
             ),
         }

@@ -62,6 +62,20 @@ def _differences(expected: list[tuple], actual: list[tuple], exact_columns: int)
     return different
 
 
+def _run_as_of(home: Path, engine: str) -> subprocess.CompletedProcess:
+    """`funnel run --engine ENGINE` as of AS_OF in the home, which must succeed."""
+    env = {**os.environ, "FUNNEL_HOME": str(home), "DAGSTER_HOME": str(home / "dagster")}
+    result = subprocess.run(
+        [FUNNEL, "run", "--engine", engine, "--as-of", AS_OF.isoformat()],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    return result
+
+
 @pytest.fixture(scope="module")
 def spark_home(run: Run, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of the session run's home, run again as of the same day on Spark."""
@@ -69,16 +83,7 @@ def spark_home(run: Run, tmp_path_factory: pytest.TempPathFactory) -> Path:
         pytest.skip("no Spark environment: make spark-setup")
     home = tmp_path_factory.mktemp("spark") / "home"
     shutil.copytree(run.home, home)
-    env = {**os.environ, "FUNNEL_HOME": str(home), "DAGSTER_HOME": str(home / "dagster")}
-    result = subprocess.run(
-        [FUNNEL, "run", "--engine", "spark", "--as-of", AS_OF.isoformat()],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=1200,
-    )
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
-    assert "(the models on Spark)" in result.stdout
+    assert "(the models on Spark)" in _run_as_of(home, "spark").stdout
     return home
 
 
@@ -204,18 +209,6 @@ def test_back_on_duckdb_after_spark_the_run_rebuilds_and_publishes_the_same(
 ) -> None:
     """The home's next run on DuckDB rebuilds its models in full (they missed the Spark build),
     over the views the Spark run left in `staging`, and publishes the reference's tables."""
-    env = {
-        **os.environ,
-        "FUNNEL_HOME": str(spark_home),
-        "DAGSTER_HOME": str(spark_home / "dagster"),
-    }
-    result = subprocess.run(
-        [FUNNEL, "run", "--engine", "duckdb", "--as-of", AS_OF.isoformat()],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=1200,
-    )
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    result = _run_as_of(spark_home, "duckdb")
     assert "the last build ran on Spark" in result.stdout + result.stderr
     _assert_same_publication(run.home, spark_home)
