@@ -1,8 +1,10 @@
-"""End to end: a BI reader queries serving.duckdb in a loop while `funnel run` publishes twice.
+"""End to end: BI readers query serving.duckdb in a loop while `funnel run` publishes twice.
 
-The reader is its own process (as Metabase or a notebook would be), opens the published file
-read-only again and again, and checks in each connection that what it sees is one complete
-publication. The pipeline must never fail on its account, and it must never see an error.
+Each reader is its own process, as a BI tool or a notebook would be. One opens the published
+file read-only again and again and checks in each connection that what it sees is one complete
+publication; the other runs docs/serving.md's notebook recipe (pandas + SQLAlchemy) as written
+and keeps querying through its engine, which must see the new publication. The pipeline must
+never fail on their account, and they must never see an error.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ pytestmark = pytest.mark.e2e
 
 FUNNEL = str(Path(sys.executable).parent / "funnel")
 READER = Path(__file__).with_name("serving_reader.py")
+RECIPE_READER = Path(__file__).with_name("recipe_reader.py")
+SERVING_DOCS = Path(__file__).parents[2] / "docs" / "serving.md"
 # the second run is as of a later day: publication only moves forward
 FIRST_AS_OF, SECOND_AS_OF = date(2026, 6, 30), date(2026, 7, 1)
 
@@ -35,6 +39,7 @@ class Runs:
     home: Path
     results: list[subprocess.CompletedProcess]
     reader: dict
+    recipe_reader: dict
 
     @property
     def serving(self) -> Path:
@@ -46,21 +51,22 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
     home = tmp_path_factory.mktemp("funnel_home")
     generate(home / "landing", contacts=300, seed=3, end_date=FIRST_AS_OF, progress=False)
     env = {**os.environ, "FUNNEL_HOME": str(home), "DAGSTER_HOME": str(home / "dagster")}
-    out, stop = home / "reader.json", home / "reader.stop"
-    reader = subprocess.Popen(
-        [
-            sys.executable,
-            str(READER),
-            str(home / "serving.duckdb"),
-            str(out),
-            "--seconds",
-            "600",
-            "--max-reads",
-            "200000",
-            "--stop-file",
-            str(stop),
-        ]
-    )
+    out, recipe_out, stop = home / "reader.json", home / "recipe.json", home / "reader.stop"
+    bounds = ["--seconds", "600", "--max-reads", "200000", "--stop-file", str(stop)]
+    serving = str(home / "serving.duckdb")
+    readers = [
+        subprocess.Popen([sys.executable, str(READER), serving, str(out), *bounds]),
+        subprocess.Popen(
+            [
+                sys.executable,
+                str(RECIPE_READER),
+                str(SERVING_DOCS),
+                serving,
+                str(recipe_out),
+                *bounds,
+            ]
+        ),
+    ]
     results = []
     try:
         for as_of, lang in ((FIRST_AS_OF, "en"), (SECOND_AS_OF, "fr")):
@@ -76,8 +82,9 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
             time.sleep(1)  # let the reader read the new publication
     finally:
         stop.touch()
-        reader.wait(timeout=120)
-    return Runs(home, results, json.loads(out.read_text()))
+        for reader in readers:
+            reader.wait(timeout=120)
+    return Runs(home, results, json.loads(out.read_text()), json.loads(recipe_out.read_text()))
 
 
 def test_both_runs_succeed_and_print_where_the_outputs_are(runs: Runs) -> None:
@@ -93,6 +100,14 @@ def test_the_reader_saw_no_error_and_only_complete_publications(runs: Runs) -> N
     assert seen["incomplete"] == []
     assert seen["reads"] >= 20
     assert len(seen["versions"]) == 2, seen["versions"]  # one per run, each seen whole
+
+
+def test_the_documented_notebook_recipe_sees_the_new_publication(runs: Runs) -> None:
+    seen = runs.recipe_reader
+    assert seen["error_count"] == 0, seen["errors"]
+    assert seen["reads"] >= 20
+    # one engine for the whole session, as a notebook keeps it: it must follow the publications
+    assert seen["as_of_days"] == [str(FIRST_AS_OF), str(SECOND_AS_OF)], seen
 
 
 def test_the_last_publication_is_the_last_run(runs: Runs) -> None:
