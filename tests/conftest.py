@@ -31,7 +31,11 @@ SHARED_SESSION_FIXTURES = {
         "tests/e2e/test_publication_moves_forward.py",
         "tests/e2e/test_spark_parity.py",
     ),
-    "clean_base": ("tests/quality/test_faults.py", "tests/quality/test_pipeline.py"),
+    "clean_base": (
+        "tests/quality/test_clean_run_output.py",
+        "tests/quality/test_faults.py",
+        "tests/quality/test_pipeline.py",
+    ),
     "dbt_manifest": (
         "tests/models/test_portability.py",
         "tests/models/test_project_rules.py",
