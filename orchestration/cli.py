@@ -408,6 +408,41 @@ def cmd_forget(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export_person(args: argparse.Namespace) -> int:
+    """The right of access: everything held on one person, as JSON and Markdown."""
+    from orchestration.privacy.access import NobodyFound, export_person
+
+    paths = _home_paths(args.home)  # reads only: a missing home is not created
+    if not paths.warehouse.exists():
+        print(f"funnel export-person: no warehouse at {paths.warehouse} yet.", file=sys.stderr)
+        return 2
+    with _writer(paths, args) as busy:  # a run writing now would lock the warehouse
+        if busy:
+            return EXIT_HOME_BUSY
+        try:
+            export = export_person(
+                paths.warehouse,
+                Path(args.out),
+                email=args.email,
+                contact_id=args.contact_id,
+                generated_at=datetime.now(UTC),
+            )
+        except NobodyFound:
+            asked = f"email {args.email}" if args.email else f"contact id {args.contact_id}"
+            print(
+                f"funnel export-person: no row of {paths.warehouse} holds the {asked}.",
+                file=sys.stderr,
+            )
+            return 2
+    print(f"Everything held on the person, {sum(export.row_counts.values()):,} rows:")
+    for table, count in export.row_counts.items():
+        print(f"  {table:<36} {count:>6,}")
+    print(f"  for machines   {export.json_path}")
+    print(f"  for reading    {export.markdown_path}")
+    print("Both files hold the person's data: send them to the person, then delete them.")
+    return 0
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     from orchestration.load_status import print_load_status
 
@@ -504,7 +539,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--lang",
         choices=["en", "fr"],
         default="en",
-        help="language of the leadership report in FUNNEL_HOME/reports (default en)",
+        help="language of FUNNEL_HOME/reports/funnel-report.html (default en); every run also"
+        " writes funnel-report.en.html and funnel-report.fr.html",
     )
     run.add_argument("--verbose", action="store_true", help="Dagster's debug events too")
     run.add_argument("--wait", action="store_true", help=WAIT_HELP)
@@ -512,8 +548,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--publish",
         action="store_true",
         help="publish even when serving.duckdb holds a later as-of day (by default a run as of"
-        " a past day leaves the publication and funnel-report.html alone and writes a dated"
-        " report)",
+        " a past day leaves the publication and the latest reports alone and writes dated"
+        " reports)",
     )
     run.add_argument(
         "--full-refresh",
@@ -541,6 +577,19 @@ def build_parser() -> argparse.ArgumentParser:
     target.add_argument("--load-id", help="every file of one load (`funnel status` shows them)")
     forget.add_argument("--yes", action="store_true", help="do not ask for a confirmation")
     forget.add_argument("--wait", action="store_true", help=WAIT_HELP)
+
+    export = command(
+        "export-person",
+        "right of access: write everything held on one person as JSON and Markdown",
+        cmd_export_person,
+    )
+    person = export.add_mutually_exclusive_group(required=True)
+    person.add_argument("--email", help="the person's email (any case or spacing)")
+    person.add_argument("--contact-id", help="one of the person's contact ids")
+    export.add_argument(
+        "--out", default=".", help="folder to write the two files into (default: here)"
+    )
+    export.add_argument("--wait", action="store_true", help=WAIT_HELP)
 
     status = command(
         "status",

@@ -26,6 +26,7 @@ DBT = str(Path(sys.executable).parent / "dbt")
 SHARED_SESSION_FIXTURES = {
     "run": (
         "tests/e2e/test_as_of_parity.py",
+        "tests/e2e/test_export_person.py",
         "tests/e2e/test_floor_parity.py",
         "tests/e2e/test_funnel_run.py",
         "tests/e2e/test_publication_moves_forward.py",
