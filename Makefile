@@ -42,12 +42,12 @@ format: setup
 	$(BIN)/ruff format .
 	$(call with_seeds,$(BIN)/sqlfluff fix --processes 0 models tests/dbt)
 
-# The report test opens the HTML report in Debian's headless Chromium (driven by playwright,
-# which downloads no browser). Installed once, when missing; CI runs as root.
+# The report and Data Docs tests open their pages in Debian's headless Chromium (driven by
+# playwright, which downloads no browser). Installed once, when missing; CI runs as root.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 test-setup:
 	@if [ ! -x /usr/bin/chromium ]; then \
-		echo "Installing Debian's chromium for the report test"; \
+		echo "Installing Debian's chromium for the browser tests (report, Data Docs)"; \
 		$(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; \
 	fi

@@ -173,6 +173,8 @@ def _gx_context(gx_root: Path, docs_dir: Path) -> Any:
     gx = import_great_expectations()
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
+    from orchestration.quality.data_docs_site import site_config
+
     discard_torn_writes(gx_root)
     try:
         context = gx.get_context(mode="file", project_root_dir=str(gx_root))
@@ -185,22 +187,21 @@ def _gx_context(gx_root: Path, docs_dir: Path) -> Any:
         config.unlink()
         context = gx.get_context(mode="file", project_root_dir=str(gx_root))
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
-    site = {
-        "class_name": "SiteBuilder",
-        "show_how_to_buttons": False,
-        "store_backend": {
-            "class_name": "TupleFilesystemStoreBackend",
-            "base_directory": str(docs_dir),
-        },
-        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-    }
+    # the Data Docs open offline (orchestration/quality/data_docs_site.py); a site configured
+    # otherwise, by an earlier version (loading from CDNs) or for another folder, is replaced
+    site = site_config(docs_dir)
     sites = context.get_config().data_docs_sites or {}
     for name in list(sites):
-        if name != DOCS_SITE or sites[name]["store_backend"]["base_directory"] != str(docs_dir):
+        if name != DOCS_SITE or _plain_config(sites[name]) != site:
             context.delete_data_docs_site(name)
     if DOCS_SITE not in (context.get_config().data_docs_sites or {}):
         context.add_data_docs_site(site_name=DOCS_SITE, site_config=site)
     return context
+
+
+def _plain_config(config: Mapping) -> Any:
+    """A site's configuration as GX read it from its YAML, in plain dicts, to compare."""
+    return json.loads(json.dumps(config))
 
 
 def _datasource(context: Any, warehouse: Path) -> Any:

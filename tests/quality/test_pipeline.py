@@ -8,7 +8,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from chromium import chromium
 from dagster import AssetKey, DagsterEventType, DagsterInstance
+from data_docs_pages import open_page, remote_resources, results_gx_stored
 from quality_base import CleanBase
 
 from orchestration.quality.suites import CHECK_NAME, load_suites
@@ -68,6 +70,30 @@ def test_data_docs_and_the_scorecard_are_built(clean_base: CleanBase) -> None:
         "quarantine",
     }
     assert all(0 <= row[2] <= row[3] <= 1 for row in rows)
+
+
+def test_the_runs_data_docs_open_offline_listing_every_suite(
+    clean_base: CleanBase, tmp_path: Path
+) -> None:
+    """The Data Docs of a real run, opened in Chromium with the network cut off: styled, the list
+    of results drawn with every suite GX ran and its mark, a result page and a suite page too."""
+    docs = clean_base.home / "reports" / "data_docs"
+    ran = results_gx_stored(clean_base.home)
+    assert {r.suite for r in ran} == {suite.name for suite in load_suites()}
+    for page in docs.rglob("*.html"):
+        assert remote_resources(page.read_text(encoding="utf-8")) == [], page
+    with chromium(tmp_path / "profile") as browser:
+        index = open_page(browser, docs / "index.html", tmp_path / "index.png")
+        result_page = docs / index.rows[0].href
+        result = open_page(browser, result_page, tmp_path / "result.png")
+        suite_page = next((docs / "expectations").rglob("*.html"))
+        suite = open_page(browser, suite_page, tmp_path / "suite.png")
+    assert index.problems == [] and index.styled
+    rows = {(row.suite, row.run_name, row.mark) for row in index.rows}
+    assert rows == {(r.suite, r.run_name, "passed" if r.success else "failed") for r in ran}
+    assert all(row.mark_drawn for row in index.rows)
+    assert result.problems == [] and result.styled and result.marks["passed"] > 0
+    assert suite.problems == [] and suite.styled
 
 
 def _publish_asset_defined() -> bool:
