@@ -318,6 +318,7 @@ def _run(paths: FunnelPaths, args: argparse.Namespace) -> int:
     with _writer(paths, args) as busy:
         if busy:
             return EXIT_HOME_BUSY
+        _resume_erasures(paths)
         if _nothing_to_build(paths):
             print(
                 f"funnel run: the landing folder {paths.landing} is empty and nothing was loaded"
@@ -352,6 +353,7 @@ def cmd_load(args: argparse.Namespace) -> int:
     with _writer(paths, args) as busy, gx_worker.running():
         if busy:
             return EXIT_HOME_BUSY
+        _resume_erasures(paths)
         before = recorded_files(paths)
         with _spill_folder(paths):
             result = _execute(paths, datetime.now(UTC).date().isoformat(), raw_only=True)
@@ -363,12 +365,75 @@ def cmd_load(args: argparse.Namespace) -> int:
     return 0
 
 
+def _confirmed(args: argparse.Namespace, question: str, not_done: str) -> bool:
+    """Whether to go on: --yes, or the operator said so (callers refuse without a terminal)."""
+    if args.yes:
+        return True
+    if input(f"{question} [y/N] ").strip().lower() in {"y", "yes"}:
+        return True
+    print(not_done)
+    return False
+
+
+def _resume_erasures(paths: FunnelPaths) -> None:
+    """Finish an erasure a crash interrupted (called with the home's lock held)."""
+    from orchestration.privacy.erasure import erasure_interrupted, resume_erasures
+
+    if erasure_interrupted(paths):
+        print("Finishing an erasure that was interrupted.")
+        for result in resume_erasures(paths):
+            print(f"  erasure {result.request.request_id} done.")
+
+
+def _forget_person(paths: FunnelPaths, args: argparse.Namespace) -> int:
+    """The right to erasure: the person's identifiers gone from every file of the home."""
+    from orchestration.privacy.erasure import erase_person
+
+    if args.resume:
+        with _writer(paths, args) as busy:
+            if busy:
+                return EXIT_HOME_BUSY
+            _resume_erasures(paths)
+        return 0
+    asked = f"email {args.email}" if args.email else f"contact id {args.contact_id}"
+    if not paths.warehouse.exists():
+        print(f"funnel forget: no warehouse at {paths.warehouse} yet.", file=sys.stderr)
+        return 2
+    print(
+        f"Erasing the person with the {asked} removes every record of them from {paths.home}:"
+        " landing files, the warehouse, the published file, the quarantine, logs, Data Docs."
+        " Their email is kept only as a keyed hash, so a later delivery of them is refused."
+        " Counts in reports already written keep counting them."
+    )
+    if not args.yes and not sys.stdin.isatty():
+        print("funnel forget: not confirmed (--yes erases without asking).", file=sys.stderr)
+        return 2
+    if not _confirmed(args, "Erase them?", "Nothing erased."):
+        return 1
+    with _writer(paths, args) as busy:
+        if busy:
+            return EXIT_HOME_BUSY
+        _resume_erasures(paths)
+        result = erase_person(paths, email=args.email, contact_id=args.contact_id)
+    if result is None:
+        print(f"funnel forget: no row of {paths.warehouse} holds the {asked}.", file=sys.stderr)
+        return 2
+    print(
+        f"Erased: {result.warehouse_rows:,} rows of the warehouse, {result.serving_rows:,} of the"
+        f" published file, {result.landing_files} landing file(s) rewritten without them. The"
+        " next run rebuilds the models without them."
+    )
+    return 0
+
+
 def cmd_forget(args: argparse.Namespace) -> int:
-    """Undo a delivery: a file's (or a whole load's) raw rows, quarantined rows and manifest rows
-    go, in one transaction, after a confirmation."""
+    """Undo a delivery (a file's or a whole load's raw rows, quarantined rows and manifest rows
+    go, in one transaction, after a confirmation), or erase a person."""
     from orchestration.loading.forgetting import forget_files, loaded_files
 
     paths = _use_home(args.home)
+    if args.email or args.contact_id or args.resume:
+        return _forget_person(paths, args)
     if args.file:
         given = Path(args.file)
         target = (given if given.is_absolute() else Path.cwd() / given).resolve()
@@ -393,13 +458,11 @@ def cmd_forget(args: argparse.Namespace) -> int:
         "A file still in landing is loaded again by the next run; move it out first to drop the"
         " delivery for good. The next run takes its row counts as the new volume baselines."
     )
-    if not args.yes:
-        if not sys.stdin.isatty():
-            print("funnel forget: not confirmed (--yes forgets without asking).", file=sys.stderr)
-            return 2
-        if input("Forget it? [y/N] ").strip().lower() not in {"y", "yes"}:
-            print("Nothing forgotten.")
-            return 1
+    if not args.yes and not sys.stdin.isatty():
+        print("funnel forget: not confirmed (--yes forgets without asking).", file=sys.stderr)
+        return 2
+    if not _confirmed(args, "Forget it?", "Nothing forgotten."):
+        return 1
     with _writer(paths, args) as busy:
         if busy:
             return EXIT_HOME_BUSY
@@ -569,12 +632,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     forget = command(
         "forget",
-        "undo a delivery: remove a loaded file's (or a load's) rows from the warehouse",
+        "undo a delivery (a loaded file's or a load's rows), or erase a person everywhere",
         cmd_forget,
     )
     target = forget.add_mutually_exclusive_group(required=True)
     target.add_argument("file", nargs="?", help="a landing file, as loaded")
     target.add_argument("--load-id", help="every file of one load (`funnel status` shows them)")
+    target.add_argument(
+        "--email", help="erase the person with this email from every file (docs/privacy.md)"
+    )
+    target.add_argument("--contact-id", help="erase the person with this contact id")
+    target.add_argument(
+        "--resume", action="store_true", help="finish an erasure that was interrupted"
+    )
     forget.add_argument("--yes", action="store_true", help="do not ask for a confirmation")
     forget.add_argument("--wait", action="store_true", help=WAIT_HELP)
 

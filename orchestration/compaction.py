@@ -28,7 +28,8 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.publishing import fsync_path, quote_literal, remove_leftovers
+from orchestration.durable import fsync_path
+from orchestration.publishing import quote_literal, remove_leftovers
 
 # A run that rebuilds every table frees about half the file; an incremental one frees little.
 # Above this share of free blocks the file is rewritten: it then stays within 1 / (1 - 0.2) =

@@ -1,14 +1,15 @@
 """When the dbt build must rebuild every incremental model, and the record that tells.
 
 Most models are incremental (see `macros/incremental.sql` and the models' headers): a build reads
-what changed since the warehouse's last build. Three things an incremental build cannot see
-call for a full refresh, which the pipeline decides before each build:
+what changed since the warehouse's last build. What an incremental build cannot see calls for a
+full refresh, which the pipeline decides before each build:
 - no build of the project is recorded in the warehouse (a new warehouse, or one built by an
   earlier version);
 - the dbt project changed since the last build (a model, macro, seed or var: rows already
   built were computed by other rules); a change to a data test, a unit test, an exposure or a
   description is not one (it checks or documents rows, it does not compute them);
 - a delivery was forgotten since (`funnel forget` removed raw rows the models had read);
+- a person was erased since (`funnel forget --email`: rows the models had read are gone);
 - the last build ran on Spark (`funnel run --engine spark`, recorded with its fingerprint
   prefixed `spark:`): the warehouse's incremental models did not see its changes.
 A failed build needs none: each incremental model catches up with every change since it last
@@ -26,7 +27,7 @@ from pathlib import Path
 import yaml
 
 from orchestration.engines import SPARK
-from orchestration.loading.tables import FORGOTTEN_TABLE, connect, table_exists
+from orchestration.loading.tables import ERASURES_TABLE, FORGOTTEN_TABLE, connect, table_exists
 from orchestration.settings import PROJECT_DIR
 
 BUILDS_TABLE = "main.dbt_builds"
@@ -107,6 +108,12 @@ def full_refresh_reason(warehouse: Path, fingerprint: str) -> str | None:
             ).fetchone()
             if forgotten_at is not None and forgotten_at >= started_at:
                 return "a delivery was forgotten since the last build"
+        if table_exists(connection, ERASURES_TABLE):
+            [erased_at] = connection.execute(
+                f"select max(erased_at) from {ERASURES_TABLE}"
+            ).fetchone()
+            if erased_at is not None and erased_at >= started_at:
+                return "a person was erased since the last build"
     return None
 
 

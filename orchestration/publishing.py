@@ -28,6 +28,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.dbt_project import dbt_project
+from orchestration.durable import fsync_path
 from orchestration.publication_changes import (
     BUILT_AT,
     DEFAULT_MAX_FREE_SHARE,
@@ -107,14 +108,6 @@ def public_table_docs(manifest_path: Path = dbt_project.manifest_path) -> dict[s
         for unique_id, node in manifest["nodes"].items()
         if node["resource_type"] == "model" and node["fqn"][1] == PUBLIC_SCHEMA
     }
-
-
-def fsync_path(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def remove_leftovers(serving: Path) -> None:

@@ -12,6 +12,7 @@ from dagster import (
     AssetCheckSeverity,
     AssetExecutionContext,
     AssetsDefinition,
+    Failure,
     MaterializeResult,
     MetadataValue,
     asset,
@@ -21,6 +22,7 @@ from dagster import (
 from orchestration.contract import ENTITIES, Entity
 from orchestration.defs.resources import FunnelHomeResource
 from orchestration.loading import LoadResult, connect, load_entity, reconcile
+from orchestration.privacy.erasure import erasure_interrupted
 
 RAW_GROUP = "raw"
 RECONCILIATION_CHECK = "rows_reconcile"
@@ -60,6 +62,13 @@ def build_raw_asset(entity: Entity) -> AssetsDefinition:
     )
     def _raw_asset(context: AssetExecutionContext, funnel_home: FunnelHomeResource):
         paths = funnel_home.paths
+        if erasure_interrupted(paths):
+            # its landing files may be rewritten and the manifest not told yet: loading now
+            # would take them for new deliveries
+            raise Failure(
+                f"An erasure of personal data in {paths.home} was interrupted: finish it with"
+                " `funnel forget --resume` before loading."
+            )
         run_id = context.run.run_id
         result = load_entity(paths.warehouse, paths.landing, entity.name, load_id=run_id)
         for file in result.files:

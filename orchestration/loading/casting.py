@@ -22,11 +22,13 @@ from orchestration.loading.tables import (
     DUCKDB_TYPES,
     MISSING_REQUIRED_VALUE,
     QUARANTINE_TABLE,
+    SUPPRESSED,
     UNPARSEABLE_VALUE,
     ensure_raw_table,
     raw_table,
     utc_now,
 )
+from orchestration.privacy.suppression import CONTACT_ID, EMAIL, Suppression
 
 SHOWN_VALUE_CHARS = 40  # of a value that does not parse, in its quarantine reason
 TRUE_WORDS = ("true", "t", "1", "yes", "y", "oui", "vrai")
@@ -153,6 +155,27 @@ QUARANTINE_INSERT = (
 )
 
 
+SUPPRESSED_REASON = f"{SUPPRESSED}: a person erased from this warehouse (funnel forget)"
+
+
+def suppress(
+    connection: duckdb.DuckDBPyConnection, columns: ColumnMap, suppression: Suppression
+) -> None:
+    """Mark the staged rows of people on the suppression list (by the keyed hash of their email
+    or contact id, computed in SQL) to be quarantined as `suppressed`, whatever else they hold."""
+    hashed = [
+        suppression.hash_sql(kind, _text(columns, kind))
+        for kind in (EMAIL, CONTACT_ID)
+        if kind in columns.contract
+    ]
+    if hashed:
+        listed = " or ".join(f"{h} in (select hmac from suppressed_hashes)" for h in hashed)
+        connection.execute(
+            f"update {SRC} set _reason = {literal(SUPPRESSED_REASON)},"
+            f" _reason_kind = '{SUPPRESSED}' where {listed}"
+        )
+
+
 def insert_staged(
     connection: duckdb.DuckDBPyConnection,
     entity: Entity,
@@ -160,12 +183,17 @@ def insert_staged(
     columns: ColumnMap,
     load_id: str,
     path: Path,
+    suppression: Suppression | None = None,
 ) -> tuple[int, int]:
     """Typed rows into the raw table, the others into quarantine; (loaded, quarantined).
 
     The staged table already holds each row's parsed values and reasons (`checked_columns`):
-    the good rows are copied to the raw table and the others to the quarantine, each once.
+    the good rows are copied to the raw table and the others to the quarantine, each once. With
+    a `suppression` list (registered on the connection), its people's rows are quarantined
+    without their values.
     """
+    if suppression is not None:
+        suppress(connection, columns, suppression)
     ensure_raw_table(connection, entity, columns.extras)
     targets = ", ".join(quote(n) for n in [*entity.column_names, *columns.extras])
     values = [
@@ -189,7 +217,10 @@ def insert_staged(
     [invalid] = connection.execute(
         QUARANTINE_INSERT.format(
             table=QUARANTINE_TABLE,
-            columns=(f"{staged.line_sql}, _reason_kind, _reason, json_object({record})::varchar"),
+            columns=(
+                f"{staged.line_sql}, _reason_kind, _reason, case when _reason_kind ="
+                f" '{SUPPRESSED}' then '{{}}' else json_object({record})::varchar end"
+            ),
             source=f"{SRC} where _reason is not null",
         ),
         [load_id, entity.name, str(path), now],

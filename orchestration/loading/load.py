@@ -54,6 +54,7 @@ from orchestration.loading.tables import (
     ensure_raw_table,
     utc_now,
 )
+from orchestration.privacy.suppression import PRIVACY_FOLDER, Suppression
 from orchestration.settings import landing_min_age_seconds
 
 log = logging.getLogger(__name__)
@@ -141,6 +142,7 @@ class _EntityLoad:
     load_id: str
     workdir: Workdir
     before_commit: Callable[[Path], None] | None
+    suppression: Suppression | None  # registered on the connection, when it lists anyone
 
     def file(self, path: Path, scan: FileScan) -> FileLoad:
         """One file, one transaction with its manifest row; a rejected file records only its
@@ -186,7 +188,7 @@ class _EntityLoad:
         connection.execute("begin transaction")
         try:
             loaded, quarantined = insert_staged(
-                connection, entity, staged, columns, self.load_id, path
+                connection, entity, staged, columns, self.load_id, path, self.suppression
             )
             if loaded + quarantined != staged.rows_read:
                 raise RuntimeError(
@@ -336,12 +338,14 @@ def load_entity(
         connection.execute(f"set checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
         ensure_load_tables(connection)
         _remove_stale_copies(warehouse)
+        suppression = Suppression(warehouse.parent / PRIVACY_FOLDER)
         files_load = _EntityLoad(
             connection,
             entity,
             result.load_id,
             Workdir(warehouse.parent, f"{TEMP_PREFIX}{warehouse.stem}-"),
             before_commit,
+            suppression if suppression.register(connection) else None,
         )
         known = KnownFiles(connection, entity_name)
         files = sorted(

@@ -37,6 +37,8 @@ WRONG_FIELD_COUNT = "wrong_field_count"
 INVALID_JSON = "invalid_json"
 MISSING_REQUIRED_VALUE = "missing_required_value"
 UNPARSEABLE_VALUE = "unparseable_value"
+# a row of a person erased (`funnel forget --email`): its values are not kept, only this reason
+SUPPRESSED = "suppressed"
 
 
 def utc_now() -> datetime:
@@ -80,6 +82,8 @@ MANIFEST_COLUMNS = {
 # One row per file forgotten (`funnel forget`): what it held, and when it was forgotten, so the
 # next run's volume checks take their counts as the new baseline.
 FORGOTTEN_TABLE = f"{RAW_SCHEMA}._forgotten_files"
+# one row per person erased (`funnel forget --email`): no identifier, when and how many rows
+ERASURES_TABLE = f"{RAW_SCHEMA}._erasures"
 FORGOTTEN_COLUMNS = {
     "load_id": "varchar not null",
     "entity": "varchar not null",

@@ -199,10 +199,10 @@ def test_an_unexpected_error_rejects_only_that_file(
     landing.write(ENTITY, "b_good.csv", _events(10))
     insert_staged = load_module.insert_staged
 
-    def failing(connection, entity, staged, columns, load_id, path):
+    def failing(connection, entity, staged, columns, load_id, path, suppression=None):
         if path.name == "a_bad.csv":
             raise ValueError(f"something odd in {path}\nat /tmp/x/y/.loading-w-1.csv " + "z" * 500)
-        return insert_staged(connection, entity, staged, columns, load_id, path)
+        return insert_staged(connection, entity, staged, columns, load_id, path, suppression)
 
     monkeypatch.setattr(load_module, "insert_staged", failing)
     result = load_entity(landing.warehouse, landing.dir, ENTITY, min_age_seconds=0)
