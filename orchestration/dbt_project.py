@@ -57,9 +57,13 @@ BUILD_FLAGS = ["--no-write-json", "--log-level-file", "none"]
 
 
 def dbt_resource() -> DbtCliResource:
-    """The dbt resource of the pipeline's build."""
+    """The dbt resource of the pipeline's build, on the working warehouse whatever DBT_TARGET
+    says (analysts set it to `serving` for `mf`, which has no --target: docs/metrics.md)."""
     return FunnelDbtCliResource(
-        project_dir=dbt_project, dbt_executable=dbt_executable(), global_config_flags=BUILD_FLAGS
+        project_dir=dbt_project,
+        dbt_executable=dbt_executable(),
+        target="duckdb",
+        global_config_flags=BUILD_FLAGS,
     )
 
 

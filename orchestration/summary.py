@@ -8,7 +8,7 @@ import duckdb
 
 from orchestration.loading import MANIFEST_TABLE
 from orchestration.publishing import as_of_of
-from orchestration.report import REPORT_FILENAME, dated_report_name
+from orchestration.report import LANGUAGES, REPORT_FILENAME, dated_report_name, report_name
 from orchestration.settings import FunnelPaths
 
 
@@ -85,10 +85,14 @@ def print_summary(paths: FunnelPaths, as_of: str, lang: str = "en") -> None:
             f"  published for BI    {paths.serving}  left as of {published}, a later day than this"
             " run's (`funnel run --publish` replaces it)"
         )
-        report = paths.reports / dated_report_name(date.fromisoformat(as_of), lang)
+        day = date.fromisoformat(as_of)
+        report = paths.reports / dated_report_name(day, lang)
+        others = [dated_report_name(day, other) for other in LANGUAGES if other != lang]
     else:
         if paths.serving.exists():
             print(f"  published for BI    {paths.serving}  (open it read-only: docs/serving.md)")
         report = paths.reports / REPORT_FILENAME
+        others = [report_name(other) for other in LANGUAGES]
     if report.exists():
-        print(f"  leadership report   {report}")
+        also = [name for name in others if (paths.reports / name).exists()]
+        print(f"  leadership report   {report}" + (f"  (also {', '.join(also)})" if also else ""))

@@ -29,6 +29,7 @@ SHARED_SESSION_FIXTURES = {
         "tests/e2e/test_export_person.py",
         "tests/e2e/test_floor_parity.py",
         "tests/e2e/test_funnel_run.py",
+        "tests/e2e/test_metrics.py",
         "tests/e2e/test_publication_moves_forward.py",
         "tests/e2e/test_spark_parity.py",
     ),

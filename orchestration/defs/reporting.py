@@ -1,8 +1,10 @@
 """The leadership report as a Dagster asset: written at every run, after publication.
 
 It reads the published copy (`serving.duckdb`): the report shows what BI shows, only after the
-checks passed. A run as of an earlier day than the publication (which it leaves alone) writes
-only the dated report, from the checked warehouse, and leaves `funnel-report.html` alone.
+checks passed. Each run writes every language (`funnel-report.en.html`, `funnel-report.fr.html`)
+and `funnel-report.html` in the run's language. A run as of an earlier day than the publication
+(which it leaves alone) writes only the dated reports, from the checked warehouse, and leaves
+the latest ones alone.
 """
 
 from dagster import AssetExecutionContext, AssetKey, Config, MaterializeResult, MetadataValue, asset
@@ -21,7 +23,8 @@ class ReportConfig(Config):
     """Run configuration of the leadership report."""
 
     lang: str = DEFAULT_LANGUAGE
-    """The report's language: `en` (default) or `fr`."""
+    """The language of `funnel-report.html`: `en` (default) or `fr`. Both languages are written
+    (`funnel-report.en.html`, `funnel-report.fr.html`) whatever it is."""
 
 
 @asset(
@@ -30,9 +33,9 @@ class ReportConfig(Config):
     deps=[PUBLISHED_KEY],
     kinds={"html"},
     description=(
-        "The leadership stage-conversion report: one self-contained HTML file in"
-        " FUNNEL_HOME/reports/ (funnel, cohorts, segments, sources, days between stages, change"
-        " against the previous month), in English or French."
+        "The leadership stage-conversion report: self-contained HTML files in"
+        " FUNNEL_HOME/reports/, one per language (funnel, cohorts, segments, sources, days"
+        " between stages, what moved against the previous month)."
     ),
 )
 def leadership_report(
@@ -42,21 +45,27 @@ def leadership_report(
         raise ValueError(
             f"Unknown report language {config.lang!r}: use one of {', '.join(LANGUAGES)}."
         )
-    from orchestration.report.render import write_report  # plotly loads only when it runs
+    from orchestration.report.render import write_reports  # plotly loads only when it runs
 
     paths = funnel_home.paths
     if as_of_of(paths.serving) == run_as_of(context.run.run_config):
-        latest, dated, data = write_report(paths.serving, paths.reports, config.lang)
-        context.log.info(f"Wrote the leadership report to {latest} (and {dated.name})")
-    else:  # the publication is as of another (later) day: this run's report is dated only
-        latest, dated, data = write_report(
-            paths.warehouse, paths.reports, config.lang, latest=False
+        written = write_reports(paths.serving, paths.reports, config.lang)
+        names = ", ".join(path.name for path in written.by_language.values())
+        context.log.info(f"Wrote the leadership report to {written.latest} (and {names})")
+    else:  # the publication is as of another (later) day: this run's reports are dated only
+        written = write_reports(paths.warehouse, paths.reports, config.lang, latest=False)
+        names = ", ".join(path.name for path in written.dated.values())
+        context.log.info(
+            f"Wrote the leadership report as of {written.data.as_of} to {paths.reports}: {names}"
         )
-        context.log.info(f"Wrote the leadership report as of {data.as_of} to {dated}")
+    data = written.data
     return MaterializeResult(
         metadata={
-            "path": MetadataValue.path(str(latest or dated)),
-            "dated_copy": MetadataValue.path(str(dated)),
+            "path": MetadataValue.path(str(written.latest or written.dated[config.lang])),
+            "dated_copy": MetadataValue.path(str(written.dated[config.lang])),
+            "by_language": MetadataValue.json(
+                {lang: str(path) for lang, path in (written.by_language or written.dated).items()}
+            ),
             "lang": config.lang,
             "as_of": data.as_of.isoformat(),
             "period": data.period.isoformat(),

@@ -3,17 +3,21 @@
 Every number here is a sum, a ratio of sums, or a percentile over the public tables, with the
 definitions of `rpt_stage_conversion` (see its documentation): a rate of several rows is the sum
 of its numerator over the sum of its denominator. The "previous period" is the last complete
-calendar month up to the as-of day against the month before it.
+calendar month up to the as-of day against the month before it. Every rate keeps its numerator
+and denominator, so the report can show both and how sure it is (`orchestration/report/stats.py`).
 """
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from itertools import pairwise
 
 import duckdb
 
+from orchestration.report.labels import LabelTable, load_labels
+from orchestration.report.stats import Rate
 from orchestration.vocabulary import funnel_stages, project_vars
 
 STAGES = funnel_stages()
@@ -22,7 +26,6 @@ STEPS = tuple(pairwise(STAGES))
 SEGMENTS = ("icp_fit_grade", "employee_band", "industry", "country")
 COHORT_MONTHS = 12  # cohorts shown in the heatmap, up to the report's period
 TOP_SEGMENT_VALUES = 8  # industries and countries shown: the ones with the most leads
-MIN_CONTACTS_FOR_A_READING = 10  # a rate over fewer contacts is not commented on
 
 
 def plural(stage: str) -> str:
@@ -53,6 +56,10 @@ def previous_month(month: date) -> date:
     return (month - timedelta(days=1)).replace(day=1)
 
 
+def days_in_month(month: date) -> int:
+    return calendar.monthrange(month.year, month.month)[1]
+
+
 def ratio(numerator: float | None, denominator: float | None) -> float | None:
     if numerator is None or not denominator:
         return None
@@ -81,6 +88,11 @@ class Cohort:
     prospects: int
     window_rates: dict[str, float | None]  # step name -> in-window rate
     window_elapsed: dict[str, int]  # step name -> contacts that had the whole window
+    # step name -> of the contacts that had the whole window, those that converted within it
+    window_converted: dict[str, int] = field(default_factory=dict)
+
+    def window_rate(self, step: str) -> Rate:
+        return Rate(self.window_converted.get(step, 0), self.window_elapsed.get(step, 0))
 
 
 @dataclass
@@ -95,6 +107,18 @@ class SegmentRow:
     lead_to_customer_rate: float | None
     leads_window_elapsed: int
     mqls_window_elapsed: int
+    lead_to_mql_in_window: int = 0
+    mql_to_sql_in_window: int = 0
+
+    @property
+    def lead_to_mql(self) -> Rate:
+        """Lead to MQL within the window, over the leads that had the whole window."""
+        return Rate(self.lead_to_mql_in_window, self.leads_window_elapsed)
+
+    @property
+    def mql_to_sql(self) -> Rate:
+        """MQL to SQL within the window, over the MQLs that had the whole window."""
+        return Rate(self.mql_to_sql_in_window, self.mqls_window_elapsed)
 
 
 @dataclass
@@ -114,16 +138,29 @@ class ReportData:
     headlines: list[StageHeadline]
     funnel: dict[str, int]  # stage -> contacts that reached it by the as-of day
     funnel_rates: dict[str, float | None]  # step name -> rate by the as-of day
+    # step name -> [converted, contacts] of that rate (the rate's numerator and denominator)
+    funnel_conversions: dict[str, list[int]]
     cohorts: list[Cohort]
     segments: dict[str, list[SegmentRow]]
     sources: list[SegmentRow]
     durations: list[StepDuration]
     published_at: str | None = None
     notes: list[str] = field(default_factory=list)
+    labels: LabelTable = field(default_factory=dict)  # kind -> code -> language -> label
+
+    def funnel_rate(self, step: str) -> Rate:
+        converted, contacts = self.funnel_conversions[step]
+        return Rate(converted, contacts)
+
+    @property
+    def period_days(self) -> tuple[int, int]:
+        """Days of the period and of the previous one: counts are compared per day."""
+        return days_in_month(self.period), days_in_month(self.previous_period)
 
     def to_json(self) -> dict:
         """The numbers as JSON-ready data (embedded in the report for checks and reuse)."""
         data = asdict(self)
+        del data["labels"]  # words, not numbers: the same JSON whatever the language
         for headline, raw in zip(self.headlines, data["headlines"], strict=True):
             raw["change"] = headline.change
         return _jsonable(data)
@@ -181,18 +218,20 @@ def _headlines(
     ]
 
 
-def _funnel(connection: duckdb.DuckDBPyConnection) -> tuple[dict[str, int], dict]:
+def _funnel(connection: duckdb.DuckDBPyConnection) -> tuple[dict[str, int], dict, dict]:
     sums = ", ".join(f"cast(coalesce(sum({plural(stage)}), 0) as bigint)" for stage in STAGES)
     values = connection.execute(
         f"select {sums}, cast(coalesce(sum(prospects_converted_to_lead), 0) as bigint)"
         " from marts.rpt_stage_conversion"
     ).fetchone()
     funnel = dict(zip(STAGES, (int(v) for v in values[:-1]), strict=True))
-    rates = {step_name(STEPS[0]): ratio(values[-1], funnel["prospect"])}
+    # prospect to lead counts the prospects that became leads (a lead need not be a prospect)
+    conversions = {step_name(STEPS[0]): [int(values[-1]), funnel[STEPS[0][0]]]}
     for step in STEPS[1:]:
-        rates[step_name(step)] = ratio(funnel[step[1]], funnel[step[0]])
-    rates["lead_to_customer"] = ratio(funnel["customer"], funnel["lead"])
-    return funnel, rates
+        conversions[step_name(step)] = [funnel[step[1]], funnel[step[0]]]
+    conversions["lead_to_customer"] = [funnel["customer"], funnel["lead"]]
+    rates = {name: ratio(*counts) for name, counts in conversions.items()}
+    return funnel, rates, conversions
 
 
 def _window_sums() -> str:
@@ -219,12 +258,13 @@ def _cohorts(connection: duckdb.DuckDBPyConnection, period: date) -> list[Cohort
     ).fetchall()
     cohorts = []
     for row in rows:
-        rates, elapsed = {}, {}
+        rates, elapsed, converted_counts = {}, {}, {}
         for index, step in enumerate(STEPS):
             done, converted = row[3 + 2 * index], row[4 + 2 * index]
             rates[step_name(step)] = ratio(converted, done)
             elapsed[step_name(step)] = int(done or 0)
-        cohorts.append(Cohort(row[0], int(row[1]), int(row[2]), rates, elapsed))
+            converted_counts[step_name(step)] = int(converted or 0)
+        cohorts.append(Cohort(row[0], int(row[1]), int(row[2]), rates, elapsed, converted_counts))
     return cohorts
 
 
@@ -253,8 +293,10 @@ def _segment_rows(connection: duckdb.DuckDBPyConnection, column: str) -> list[Se
             lead_to_mql_in_window_rate=ratio(lead_mql, leads_done),
             mql_to_sql_in_window_rate=ratio(mql_sql, mqls_done),
             lead_to_customer_rate=ratio(customers, leads),
-            leads_window_elapsed=int(leads_done),
-            mqls_window_elapsed=int(mqls_done),
+            leads_window_elapsed=int(leads_done or 0),
+            mqls_window_elapsed=int(mqls_done or 0),
+            lead_to_mql_in_window=int(lead_mql or 0),
+            mql_to_sql_in_window=int(mql_sql or 0),
         )
         for value, leads, mqls, sqls, customers, lead_mql, leads_done, mql_sql, mqls_done in rows
     ]
@@ -295,7 +337,7 @@ def load_report_data(connection: duckdb.DuckDBPyConnection) -> ReportData:
     as_of, window = _as_of(connection)
     period = last_complete_month(as_of)
     previous = previous_month(period)
-    funnel, funnel_rates = _funnel(connection)
+    funnel, funnel_rates, funnel_conversions = _funnel(connection)
     segments = {column: _segment_rows(connection, column) for column in SEGMENTS}
     for column in ("industry", "country"):
         segments[column] = segments[column][:TOP_SEGMENT_VALUES]
@@ -310,9 +352,11 @@ def load_report_data(connection: duckdb.DuckDBPyConnection) -> ReportData:
         headlines=_headlines(connection, as_of, period, previous),
         funnel=funnel,
         funnel_rates=funnel_rates,
+        funnel_conversions=funnel_conversions,
         cohorts=_cohorts(connection, period),
         segments=segments,
         sources=_segment_rows(connection, "lead_source"),
         durations=_durations(connection),
         published_at=_published_at(connection),
+        labels=load_labels(connection),
     )

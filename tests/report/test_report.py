@@ -2,12 +2,13 @@
 
 One generated base for the module, built the cheap way (the load function, then dbt builds the
 models the report reads, without their tests), published with the real `publish`, reported in both
-languages with the real `write_report`. The full `funnel run` path is covered by
-tests/serving/test_serving_e2e.py.
+languages with the real `write_reports`. The full `funnel run` path is covered by
+tests/serving/test_serving_e2e.py. Set REPORT_SCREENSHOTS to a folder to keep the screenshots.
 """
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import re
@@ -23,9 +24,11 @@ import pytest
 from orchestration.contract import ENTITIES
 from orchestration.loading import load_entity
 from orchestration.publishing import publish
-from orchestration.report import REPORT_FILENAME
-from orchestration.report.data import STAGES
-from orchestration.report.render import write_report
+from orchestration.report import LANGUAGES, REPORT_FILENAME, dated_report_name, report_name
+from orchestration.report.data import SEGMENTS, STAGES, STEPS
+from orchestration.report.labels import LABELS_SEED
+from orchestration.report.render import write_reports
+from orchestration.report.stats import MIN_CONTACTS_FOR_A_READING
 from orchestration.settings import PROJECT_DIR
 from orchestration.synthetic import generate
 
@@ -37,6 +40,7 @@ REPORT_TABLES = [
     "dim_contacts",
     "fct_funnel_daily",
     "fct_funnel_transitions",
+    "rpt_labels",
     "rpt_stage_conversion",
     "rpt_stage_durations",
 ]
@@ -64,6 +68,13 @@ class Built:
 
     def html(self, lang: str) -> str:
         return self.reports[lang].read_text(encoding="utf-8")
+
+    def shown(self, lang: str) -> str:
+        """The report's text as the reader sees it: the charts' JSON escapes `/`, `<`, `>`."""
+        html = self.html(lang)
+        for escaped, char in (("\\u002f", "/"), ("\\u003c", "<"), ("\\u003e", ">")):
+            html = html.replace(escaped, char)
+        return html
 
     def data(self, lang: str) -> dict:
         match = re.search(
@@ -112,16 +123,40 @@ def built(tmp_path_factory: pytest.TempPathFactory, project_manifest: Path) -> B
     shutil.rmtree(target, ignore_errors=True)
     result = Built(home)
     publish(home / "warehouse.duckdb", home / "serving.duckdb", REPORT_TABLES)
-    for lang in ("fr", "en"):  # English last: it stays the latest report
-        _, dated, _ = write_report(home / "serving.duckdb", home / "reports", lang)
-        result.reports[lang] = dated
+    # French as the run's language: funnel-report.html must be the French one
+    written = write_reports(home / "serving.duckdb", home / "reports", "fr")
+    result.reports = written.by_language
     return result
 
 
-def test_the_report_is_written_in_reports_with_a_dated_copy(built: Built) -> None:
-    latest = built.home / "reports" / REPORT_FILENAME
-    assert latest.read_text(encoding="utf-8") == built.html("en")
-    assert built.reports["fr"].name == f"funnel-report-{AS_OF}-fr.html"
+def test_each_language_has_its_file_and_a_dated_copy_and_the_default_is_the_runs(
+    built: Built,
+) -> None:
+    reports = built.home / "reports"
+    for lang in LANGUAGES:
+        assert (
+            built.reports[lang]
+            == reports / f"funnel-report.{lang}.html"
+            == reports / report_name(lang)
+        )
+        dated = reports / dated_report_name(AS_OF, lang)
+        assert dated.name == f"funnel-report-{AS_OF}-{lang}.html"
+        assert dated.read_text(encoding="utf-8") == built.html(lang)
+        assert f'<html lang="{lang}">' in built.html(lang)
+    assert (reports / REPORT_FILENAME).read_text(encoding="utf-8") == built.html("fr")
+    assert built.html("en") != built.html("fr")
+
+
+def test_a_report_as_of_a_past_day_writes_only_the_dated_copies(
+    built: Built, tmp_path: Path
+) -> None:
+    written = write_reports(built.home / "serving.duckdb", tmp_path, "en", latest=False)
+    assert written.latest is None and written.by_language == {}
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        dated_report_name(AS_OF, lang) for lang in LANGUAGES
+    )
+    with pytest.raises(ValueError, match="Unknown report language"):
+        write_reports(built.home / "serving.duckdb", tmp_path, "de")
 
 
 def test_the_funnel_and_the_headlines_are_the_marts_numbers(built: Built) -> None:
@@ -230,6 +265,135 @@ def test_the_french_report_has_the_same_numbers_in_french(built: Built) -> None:
     assert f"{leads:,}".replace(",", "\u202f") in html  # French thousands separator
 
 
+def _en_rate(converted: int, contacts: int) -> str:
+    return f"{round(100 * converted / contacts)}% ({converted:,} / {contacts:,})"
+
+
+def test_every_rate_shows_the_marts_numerator_and_denominator(built: Built) -> None:
+    data, shown = built.data("en"), built.shown("en")
+    # the funnel: each step over the contacts that reached the stage before
+    reached = dict(
+        zip(
+            STAGES,
+            built.marts(
+                "select " + ", ".join(f"count({s}_at)" for s in STAGES) + " from marts.dim_contacts"
+            )[0],
+            strict=True,
+        )
+    )
+    for start, end in STEPS:
+        converted, contacts = data["funnel_conversions"][f"{start}_to_{end}"]
+        assert contacts == reached[start], (start, end)
+        if start != "prospect":  # prospect to lead counts the prospects that became leads
+            assert converted == reached[end]
+        assert _en_rate(converted, contacts) in shown, (start, end)
+    # sources and segments: the in-window conversions over the contacts that had the window
+    expected = {
+        value: (converted, contacts)
+        for value, converted, contacts in built.marts(
+            "select lead_source, sum(lead_to_mql_in_window), sum(leads_window_elapsed)"
+            " from marts.rpt_stage_conversion group by 1"
+        )
+    }
+    for row in data["sources"]:
+        assert (row["lead_to_mql_in_window"], row["leads_window_elapsed"]) == expected[row["value"]]
+        converted, contacts = expected[row["value"]]
+        if contacts >= MIN_CONTACTS_FOR_A_READING:
+            assert f"n = {contacts:,}" in shown
+    grades = built.marts(
+        "select icp_fit_grade, sum(mql_to_sql_in_window), sum(mqls_window_elapsed)"
+        " from marts.rpt_stage_conversion group by 1"
+    )
+    rows = {row["value"]: row for row in data["segments"]["icp_fit_grade"]}
+    for grade, converted, contacts in grades:
+        assert (rows[grade]["mql_to_sql_in_window"], rows[grade]["mqls_window_elapsed"]) == (
+            converted,
+            contacts,
+        )
+    # each readable cohort cell: its rate with both counts
+    readable = [
+        (c["window_converted"]["lead_to_mql"], c["window_elapsed"]["lead_to_mql"])
+        for c in data["cohorts"]
+        if c["window_elapsed"]["lead_to_mql"] >= MIN_CONTACTS_FOR_A_READING
+    ]
+    assert readable
+    for converted, contacts in readable:
+        assert _en_rate(converted, contacts) in shown
+
+
+def test_a_card_gives_no_percentage_change_on_a_small_base(built: Built) -> None:
+    headlines = {h["stage"]: h for h in built.data("en")["headlines"]}
+    html = built.html("en")
+    small = [
+        s for s, h in headlines.items() if 0 < h["entered_previous"] < MIN_CONTACTS_FOR_A_READING
+    ]
+    assert small, "the test base has no stage with a small base last month"
+    for stage in small:
+        card = re.search(
+            rf'data-stage="{stage}".*?<div class="detail" data-verdict="(\w+)">(.*?)</div>',
+            html,
+            re.S,
+        )
+        assert card and card.group(1) == "small", stage
+        assert "%" not in card.group(2).replace("for a\u00a0%", ""), card.group(2)
+
+
+def test_the_minimum_and_the_rules_are_stated_in_both_languages(built: Built) -> None:
+    for lang, words in (("en", "too few to read"), ("fr", "trop peu pour conclure")):
+        html = built.shown(lang)
+        footnote = re.search(r'<p class="intro" id="statistics"[^>]*>(.*?)</p>', html, re.S)
+        assert footnote, lang
+        assert f"fewer than {MIN_CONTACTS_FOR_A_READING}" in footnote.group(1) or (
+            f"moins de {MIN_CONTACTS_FOR_A_READING}" in footnote.group(1)
+        )
+        assert "Wilson" in footnote.group(1) and "Poisson" in footnote.group(1)
+        assert words in html
+
+
+def test_every_code_in_the_marts_has_a_label_in_both_languages(built: Built) -> None:
+    codes = {
+        "stage": "select distinct stage from marts.fct_funnel_daily"
+        " union select distinct funnel_stage from marts.dim_contacts",
+        "step": "select distinct from_stage || '_to_' || to_stage from marts.rpt_stage_durations",
+        **{
+            column: f"select distinct {column} from marts.rpt_stage_conversion"
+            for column in (*SEGMENTS, "lead_source")
+        },
+    }
+    with duckdb.connect(str(built.home / "serving.duckdb"), read_only=True) as connection:
+        labels = {
+            (kind, code): (en, fr)
+            for kind, code, en, fr in connection.execute(
+                "select kind, code, label_en, label_fr from marts.rpt_labels"
+            ).fetchall()
+        }
+        missing = [
+            (kind, code)
+            for kind, sql in codes.items()
+            for (code,) in connection.execute(sql).fetchall()
+            if code is not None and not all(labels.get((kind, code), ("", "")))
+        ]
+    assert not missing, f"codes of the marts without a label in seeds/report_labels.csv: {missing}"
+
+
+def test_the_codes_shown_are_the_seeds_labels_in_each_language(built: Built) -> None:
+    with LABELS_SEED.open(encoding="utf-8", newline="") as file:
+        seed = {(row["kind"], row["code"]): row for row in csv.DictReader(file)}
+    data = built.data("fr")
+    shown = [("lead_source", row["value"]) for row in data["sources"]]
+    for column in SEGMENTS:
+        shown += [(column, row["value"]) for row in data["segments"][column][:8]]
+    shown += [("stage", stage) for stage in STAGES]
+    assert ("lead_source", "purchased_list") in shown
+    for lang in LANGUAGES:
+        html = built.shown(lang)
+        for key in shown:
+            assert seed[key][f"label_{lang}"] in html, (lang, key, seed[key][f"label_{lang}"])
+    french = built.shown("fr")
+    assert "Fichier acheté" in french and "Purchased list" not in french
+    assert "Purchased list" in built.shown("en")
+
+
 def test_the_report_refers_to_nothing_outside_itself(built: Built) -> None:
     html = built.html("en")
     assert "<link" not in html
@@ -248,7 +412,9 @@ def test_the_report_renders_its_charts_in_chromium_offline(
 
     report = built.reports[lang]
     requests, console_errors = [], []
-    screenshot = tmp_path / f"report-{lang}.png"
+    folder = Path(os.environ.get("REPORT_SCREENSHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    screenshot = folder / f"report-{lang}.png"
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
             str(tmp_path / "profile"),  # a fresh user-data-dir
@@ -267,6 +433,14 @@ def test_the_report_renders_its_charts_in_chromium_offline(
                 ),
             )
             page.on("pageerror", lambda error: console_errors.append(str(error)))
+            page.on("requestfailed", lambda request: console_errors.append(request.url))
+            # the network is blocked: any request but the file itself would fail
+            page.route(
+                "**/*",
+                lambda route: (
+                    route.continue_() if route.request.url == report.as_uri() else route.abort()
+                ),
+            )
             page.goto(report.as_uri(), wait_until="load")
             page.wait_for_function(
                 f"document.querySelectorAll('.js-plotly-plot .main-svg').length >= {len(CHARTS)}",
@@ -277,6 +451,17 @@ def test_the_report_renders_its_charts_in_chromium_offline(
                     (div) => [div.id, div.querySelectorAll('.trace, .bars, .hm, .funnel').length]
                 )"""
             )
+            # the four segment panels share one rate scale
+            ranges = page.evaluate(
+                """() => {
+                    const layout = document.getElementById('chart-segments')._fullLayout;
+                    return ['xaxis', 'xaxis2', 'xaxis3', 'xaxis4'].map((a) => layout[a].range);
+                }"""
+            )
+            # no mode bar floating over the charts' titles
+            mode_bars = page.evaluate("document.querySelectorAll('.modebar-container *').length")
+            page.hover("#chart-segments .svg-container")
+            mode_bars += page.evaluate("document.querySelectorAll('.modebar-btn').length")
             page.screenshot(path=str(screenshot), full_page=True)
         finally:
             context.close()
@@ -284,4 +469,6 @@ def test_the_report_renders_its_charts_in_chromium_offline(
     assert requests == [report.as_uri()], "the report must make no request but its own file"
     assert sorted(div for div, _ in rendered) == sorted(f"chart-{c}" for c in CHARTS)
     assert all(traces > 0 for _, traces in rendered), rendered
+    assert all(r == ranges[0] for r in ranges) and 0 < ranges[0][1] <= 1, ranges
+    assert mode_bars == 0
     assert screenshot.stat().st_size > 50_000
