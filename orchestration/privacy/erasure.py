@@ -263,28 +263,33 @@ def _matches_record(
     return any(n in lowered for n in lowered_needles)
 
 
-def _rewrite_text(path: Path, request: ErasureRequest, kind: str) -> bool:
-    """Rewrite a CSV or JSON-lines file without the person's records; whether it changed."""
+def _rewrite_text(path: Path, request: ErasureRequest, kind: str) -> tuple[bool, set[str]]:
+    """Rewrite a CSV or JSON-lines file without the person's records; whether it changed, and
+    the contact ids of the records removed."""
     raw = path.read_bytes()
     encoding = detect_encoding(raw[:4096], _is_utf8(raw))
     text = raw.decode(encoding)
     lines = text.splitlines(keepends=True)
     needles = [n.lower() for n in request.identifiers]
     kept: list[str] = []
+    removed_ids: set[str] = set()
     if kind == "json":
         for line in lines:
             try:
                 record = json.loads(line)
-                fields = [str(v) for v in record.values()] if isinstance(record, dict) else []
             except ValueError:
-                fields = []
+                record = None
+            fields = [str(v) for v in record.values()] if isinstance(record, dict) else []
             if not _matches_record(fields, line, request, needles):
                 kept.append(line)
-    else:
-        if not lines:
-            return False
+            elif isinstance(record, dict) and record.get("contact_id"):
+                removed_ids.add(str(record["contact_id"]).strip())
+    elif lines:
         dialect = sniff_dialect(lines[0])
         kept.append(lines[0])
+        header = next(csv.reader([lines[0]], delimiter=dialect.delimiter, quotechar=dialect.quote))
+        names = [h.strip().strip("\ufeff").lower() for h in header]
+        id_at = names.index("contact_id") if "contact_id" in names else None
         body = lines[1:]
         reader = csv.reader(
             io.StringIO("".join(body)), delimiter=dialect.delimiter, quotechar=dialect.quote
@@ -296,6 +301,8 @@ def _rewrite_text(path: Path, request: ErasureRequest, kind: str) -> bool:
                 record_text = "".join(body[start:end])
                 if not _matches_record(fields, record_text, request, needles):
                     kept.append(record_text)
+                elif id_at is not None and id_at < len(fields) and fields[id_at].strip():
+                    removed_ids.add(fields[id_at].strip())
                 start = end
         except csv.Error:
             # past a quote the csv module cannot read: the rest, line by line
@@ -304,9 +311,9 @@ def _rewrite_text(path: Path, request: ErasureRequest, kind: str) -> bool:
                     kept.append(line)
     new_text = "".join(kept)
     if new_text == text:
-        return False
+        return False, removed_ids
     _replace_file(path, new_text.encode(encoding))
-    return True
+    return True, removed_ids
 
 
 def _is_utf8(raw: bytes) -> bool:
@@ -355,15 +362,20 @@ def _literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _rewrite_parquet(path: Path, request: ErasureRequest) -> bool:
+def _rewrite_parquet(path: Path, request: ErasureRequest) -> tuple[bool, set[str]]:
+    """Rewrite a Parquet file without the person's rows; whether it changed, and the contact ids
+    of the rows removed."""
     with duckdb.connect() as connection:
         relation = f"read_parquet({_literal(str(path))})"
         condition = _text_columns_condition(connection, relation, request)
         if condition is None:
-            return False
-        [held] = connection.execute(f"select count(*) from {relation} where {condition}").fetchone()
+            return False, set()
+        described = connection.execute(f"describe select * from {relation}").fetchall()
+        columns = {row[0] for row in described}
+        ids = "contact_id::varchar" if "contact_id" in columns else "null::varchar"
+        held = connection.execute(f"select {ids} from {relation} where {condition}").fetchall()
         if not held:
-            return False
+            return False, set()
         staging = path.with_name(f".{path.name}.{uuid.uuid4().hex}.{LEFTOVER_SUFFIX}")
         connection.execute(
             f"copy (select * from {relation} where not ({condition})) to {_literal(str(staging))}"
@@ -373,25 +385,34 @@ def _rewrite_parquet(path: Path, request: ErasureRequest) -> bool:
         os.fsync(written.fileno())
     os.replace(staging, path)
     fsync_path(path.parent)
-    return True
+    return True, {i.strip() for (i,) in held if i and i.strip()}
 
 
 def erase_from_landing(paths: FunnelPaths, request: ErasureRequest) -> dict[str, str]:
-    """Rewrite every landing file holding the person without them; path -> new content hash."""
+    """Rewrite every landing file holding the person without them; path -> new content hash.
+
+    Contact files go first: the ids of the contact records removed become the person's too, so
+    their events, activities and opportunities go with them (a file delivered after an erasure
+    may name the person by ids the warehouse never held)."""
     rewritten = dict(request.landing_rewritten)
     if not paths.landing.exists():
         return rewritten
-    forms = needle_forms(request.identifiers)
-    for path in sorted(paths.landing.rglob("*")):
+    files = sorted(
+        (p for p in paths.landing.rglob("*") if p.is_file() and not p.name.startswith(".")),
+        key=lambda p: (p.parent.name != "contacts", str(p)),
+    )
+    for path in files:
         kind = FILE_SUFFIXES.get(path.suffix.lower())
-        if not path.is_file() or path.name.startswith("."):
-            continue
+        removed_ids: set[str] = set()
         if kind == "parquet":
-            changed = _rewrite_parquet(path, request)
-        elif kind in {"csv", "json"} and file_holds(path, forms):
-            changed = _rewrite_text(path, request, kind)
+            changed, removed_ids = _rewrite_parquet(path, request)
+        elif kind in {"csv", "json"} and file_holds(path, needle_forms(request.identifiers)):
+            changed, removed_ids = _rewrite_text(path, request, kind)
         else:
             changed = False
+        if path.parent.name == "contacts" and removed_ids - set(request.contact_ids):
+            request.contact_ids = sorted(set(request.contact_ids) | removed_ids)
+            request.needles = sorted(set(request.needles) | removed_ids)
         if changed:
             rewritten[str(path)] = file_hash(path)
     return rewritten
@@ -572,7 +593,7 @@ def erase_elsewhere(paths: FunnelPaths, request: ErasureRequest) -> None:
     lake = paths.home / "lake"
     if lake.exists():
         for file in lake.rglob("*.parquet"):
-            if _rewrite_parquet(file, request):  # the next Spark run writes it again anyway
+            if _rewrite_parquet(file, request)[0]:  # the next Spark run writes it again anyway
                 file.unlink()
     spark = paths.home / "spark"
     for built in ("warehouse", "metastore_db"):
@@ -636,14 +657,41 @@ def carry_out(paths: FunnelPaths, request: ErasureRequest) -> ErasureResult:
 def erase_person(
     paths: FunnelPaths, *, email: str | None = None, contact_id: str | None = None
 ) -> ErasureResult | None:
-    """Plan and carry out the erasure of the person an email or contact id names; None when the
-    warehouse holds nobody by that name. Call with the home's lock held."""
+    """Plan and carry out the erasure of the person an email or contact id names; None when
+    nothing holds them. Call with the home's lock held.
+
+    A person erased before holds no row of the warehouse, but a file delivered since may hold
+    them (its rows quarantined as suppressed): the erasure then removes them from the files, by
+    the email or id asked for."""
     with duckdb.connect(str(paths.warehouse), read_only=True) as connection:
         request = plan_erasure(connection, email=email, contact_id=contact_id)
     if request is None:
-        return None
+        request = _suppressed_request(paths, email=email, contact_id=contact_id)
+        if request is None:
+            return None
     save_request(paths, request)
     return carry_out(paths, request)
+
+
+def _suppressed_request(
+    paths: FunnelPaths, *, email: str | None, contact_id: str | None
+) -> ErasureRequest | None:
+    """The request for a person on the suppression list, by what was asked alone."""
+    suppression = Suppression(paths.home / PRIVACY_FOLDER)
+    if not suppression.list_path.exists():
+        return None
+    kind, value = (EMAIL, email) if email else (CONTACT_ID, contact_id or "")
+    if suppression.hash(kind, value) not in suppression.hashes():
+        return None
+    identifier = suppression.message(kind, value).split(":", 1)[1]
+    return ErasureRequest(
+        request_id=uuid.uuid4().hex,
+        requested_at=datetime.now(UTC).isoformat(),
+        contact_ids=[identifier] if kind == CONTACT_ID else [],
+        emails=[identifier] if kind == EMAIL else [],
+        needles=[identifier],
+        names=[],
+    )
 
 
 def resume_erasures(paths: FunnelPaths) -> list[ErasureResult]:

@@ -44,7 +44,7 @@ PERSONAL_MARTS = {
 class Person:
     email: str
     contact_ids: list[str]
-    identifiers: list[str]  # email(s), phone, names, LinkedIn URL: none may remain
+    identifiers: list[str]  # email(s), phone, names, LinkedIn URL, ids: none may remain
 
 
 def funnel(home: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -115,6 +115,10 @@ PERSON = Person(
         "Quintal-Ardouin",
         "+33 6 71 48 29 03",
         "https://www.linkedin.com/in/zephyrine-quintal-ardouin-770412",
+        # their ids too: pseudonymous, still theirs (events name them by id only)
+        "CON-ERASE-1",
+        "CON-ERASE-2",
+        "CON-ERASE-3",
     ],
 )
 
@@ -286,6 +290,17 @@ def test_a_new_delivery_of_the_original_files_does_not_bring_the_person_back(
     assert all(json.loads(record) == {} for _, record in suppressed)
     # the new delivery itself holds them (it is the vendor's file); nothing else does
     assert files_holding(base, person.identifiers, skip=base / "landing") == {}
+
+
+def test_erasing_them_again_removes_them_from_the_new_delivery(base: Path, erased: dict) -> None:
+    """After test_a_new_delivery...: the warehouse holds nothing of them (their rows were
+    suppressed), the delivered files do; a second erasure rewrites those files."""
+    person = erased["person"]
+    assert files_holding(base, person.identifiers)
+    result = funnel(base, "forget", "--email", person.email, "--yes")
+    assert "2 landing file(s) rewritten" in result.stdout
+    assert files_holding(base, person.identifiers) == {}
+    funnel(base, "run", "--as-of", AS_OF.isoformat())  # and the home still runs
 
 
 def test_an_erasure_killed_at_any_moment_finishes_when_run_again(
