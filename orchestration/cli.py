@@ -365,14 +365,20 @@ def cmd_load(args: argparse.Namespace) -> int:
     return 0
 
 
-def _confirmed(args: argparse.Namespace, question: str, not_done: str) -> bool:
-    """Whether to go on: --yes, or the operator said so (callers refuse without a terminal)."""
+def _refused(args: argparse.Namespace, question: str, not_done: str) -> int | None:
+    """None to go on (--yes, or the operator said yes), else the exit code: 2 when there is no
+    terminal to ask, 1 when the operator said no."""
     if args.yes:
-        return True
+        return None
+    if not sys.stdin.isatty():
+        print(
+            f"funnel {args.command}: not confirmed (--yes goes on without asking).", file=sys.stderr
+        )
+        return 2
     if input(f"{question} [y/N] ").strip().lower() in {"y", "yes"}:
-        return True
+        return None
     print(not_done)
-    return False
+    return 1
 
 
 def _resume_erasures(paths: FunnelPaths) -> None:
@@ -405,11 +411,8 @@ def _forget_person(paths: FunnelPaths, args: argparse.Namespace) -> int:
         " Their email is kept only as a keyed hash, so a later delivery of them is refused."
         " Counts in reports already written keep counting them."
     )
-    if not args.yes and not sys.stdin.isatty():
-        print("funnel forget: not confirmed (--yes erases without asking).", file=sys.stderr)
-        return 2
-    if not _confirmed(args, "Erase them?", "Nothing erased."):
-        return 1
+    if (refused := _refused(args, "Erase them?", "Nothing erased.")) is not None:
+        return refused
     with _writer(paths, args) as busy:
         if busy:
             return EXIT_HOME_BUSY
@@ -458,11 +461,8 @@ def cmd_forget(args: argparse.Namespace) -> int:
         "A file still in landing is loaded again by the next run; move it out first to drop the"
         " delivery for good. The next run takes its row counts as the new volume baselines."
     )
-    if not args.yes and not sys.stdin.isatty():
-        print("funnel forget: not confirmed (--yes forgets without asking).", file=sys.stderr)
-        return 2
-    if not _confirmed(args, "Forget it?", "Nothing forgotten."):
-        return 1
+    if (refused := _refused(args, "Forget it?", "Nothing forgotten.")) is not None:
+        return refused
     with _writer(paths, args) as busy:
         if busy:
             return EXIT_HOME_BUSY

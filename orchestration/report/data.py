@@ -2,9 +2,11 @@
 
 Every number here is a sum, a ratio of sums, or a percentile over the public tables, with the
 definitions of `rpt_stage_conversion` (see its documentation): a rate of several rows is the sum
-of its numerator over the sum of its denominator. The "previous period" is the last complete
-calendar month up to the as-of day against the month before it. Every rate keeps its numerator
-and denominator, so the report can show both and how sure it is (`orchestration/report/stats.py`).
+of its numerator over the sum of its denominator, the two columns its metric in the semantic layer
+names (`orchestration/report/metrics.py`), as for every BI tool. The "previous period" is the last
+complete calendar month up to the as-of day against the month before it. Every rate keeps its
+numerator and denominator, so the report can show both and how sure it is
+(`orchestration/report/stats.py`).
 """
 
 from __future__ import annotations
@@ -13,10 +15,12 @@ import calendar
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from itertools import pairwise
+from pathlib import Path
 
 import duckdb
 
 from orchestration.report.labels import LabelTable, load_labels
+from orchestration.report.metrics import RateDefinition, rate_definitions
 from orchestration.report.stats import Rate
 from orchestration.vocabulary import funnel_stages, project_vars
 
@@ -29,7 +33,8 @@ TOP_SEGMENT_VALUES = 8  # industries and countries shown: the ones with the most
 
 
 def plural(stage: str) -> str:
-    """The name of `rpt_stage_conversion`'s count of a stage: `leads`, `opportunities`."""
+    """The name of `rpt_stage_conversion`'s count of a stage: `leads`, `opportunities`. A count,
+    not a rate: the rates are the semantic layer's (`REPORT_RATES`)."""
     return stage[:-1] + "ies" if stage.endswith("y") else stage + "s"
 
 
@@ -37,12 +42,19 @@ def step_name(step: tuple[str, str]) -> str:
     return f"{step[0]}_to_{step[1]}"
 
 
-def elapsed_column(step: tuple[str, str]) -> str:
-    return f"{plural(step[0])}_window_elapsed"
+# The rates the report shows: metrics of the semantic layer (orchestration/report/metrics.py),
+# each by the as-of day, lead to customer too, and each within the window.
+FUNNEL_RATES = (*(step_name(step) for step in STEPS), "lead_to_customer")
+REPORT_RATES = (
+    *(f"{name}_rate" for name in FUNNEL_RATES),
+    *(f"{step_name(step)}_in_window_rate" for step in STEPS),
+)
+Rates = dict[str, RateDefinition]
 
 
-def in_window_column(step: tuple[str, str]) -> str:
-    return f"{step_name(step)}_in_window"
+def _sums(columns: list[str]) -> str:
+    """The select list summing each column (or measure expression), in order."""
+    return ", ".join(f"cast(sum({column}) as bigint)" for column in columns)
 
 
 def last_complete_month(as_of: date) -> date:
@@ -218,38 +230,46 @@ def _headlines(
     ]
 
 
-def _funnel(connection: duckdb.DuckDBPyConnection) -> tuple[dict[str, int], dict, dict]:
-    sums = ", ".join(f"cast(coalesce(sum({plural(stage)}), 0) as bigint)" for stage in STAGES)
+def _funnel(
+    connection: duckdb.DuckDBPyConnection, rates: Rates
+) -> tuple[dict[str, int], dict, dict]:
+    stages = {stage: plural(stage) for stage in STAGES}
+    fractions = {name: rates[f"{name}_rate"] for name in FUNNEL_RATES}
+    parts = [column for f in fractions.values() for column in (f.numerator, f.denominator)]
+    columns = list(dict.fromkeys([*stages.values(), *parts]))
     values = connection.execute(
-        f"select {sums}, cast(coalesce(sum(prospects_converted_to_lead), 0) as bigint)"
-        " from marts.rpt_stage_conversion"
+        f"select {_sums(columns)} from marts.rpt_stage_conversion"
     ).fetchone()
-    funnel = dict(zip(STAGES, (int(v) for v in values[:-1]), strict=True))
-    # prospect to lead counts the prospects that became leads (a lead need not be a prospect)
-    conversions = {step_name(STEPS[0]): [int(values[-1]), funnel[STEPS[0][0]]]}
-    for step in STEPS[1:]:
-        conversions[step_name(step)] = [funnel[step[1]], funnel[step[0]]]
-    conversions["lead_to_customer"] = [funnel["customer"], funnel["lead"]]
-    rates = {name: ratio(*counts) for name, counts in conversions.items()}
-    return funnel, rates, conversions
+    total = {column: int(value or 0) for column, value in zip(columns, values, strict=True)}
+    funnel = {stage: total[column] for stage, column in stages.items()}
+    conversions = {
+        name: [total[fraction.numerator], total[fraction.denominator]]
+        for name, fraction in fractions.items()
+    }
+    funnel_rates = {name: ratio(*counts) for name, counts in conversions.items()}
+    return funnel, funnel_rates, conversions
 
 
-def _window_sums() -> str:
-    return ", ".join(
-        f"cast(sum({elapsed_column(step)}) as bigint),"
-        f" cast(sum({in_window_column(step)}) as bigint)"
+def _window_columns(rates: Rates) -> list[str]:
+    """Each step's contacts that had the whole window, then those converted within it."""
+    return [
+        column
         for step in STEPS
-    )
+        for column in (
+            rates[f"{step_name(step)}_in_window_rate"].denominator,
+            rates[f"{step_name(step)}_in_window_rate"].numerator,
+        )
+    ]
 
 
-def _cohorts(connection: duckdb.DuckDBPyConnection, period: date) -> list[Cohort]:
+def _cohorts(connection: duckdb.DuckDBPyConnection, period: date, rates: Rates) -> list[Cohort]:
     first = period
     for _ in range(COHORT_MONTHS - 1):
         first = previous_month(first)
     rows = connection.execute(
         f"""
         select cohort_month, cast(sum(leads) as bigint), cast(sum(prospects) as bigint),
-            {_window_sums()}
+            {_sums(_window_columns(rates))}
         from marts.rpt_stage_conversion
         where cohort_month between ? and ?
         group by cohort_month order by cohort_month
@@ -258,25 +278,39 @@ def _cohorts(connection: duckdb.DuckDBPyConnection, period: date) -> list[Cohort
     ).fetchall()
     cohorts = []
     for row in rows:
-        rates, elapsed, converted_counts = {}, {}, {}
+        window_rates, elapsed, converted_counts = {}, {}, {}
         for index, step in enumerate(STEPS):
             done, converted = row[3 + 2 * index], row[4 + 2 * index]
-            rates[step_name(step)] = ratio(converted, done)
+            window_rates[step_name(step)] = ratio(converted, done)
             elapsed[step_name(step)] = int(done or 0)
             converted_counts[step_name(step)] = int(converted or 0)
-        cohorts.append(Cohort(row[0], int(row[1]), int(row[2]), rates, elapsed, converted_counts))
+        cohorts.append(
+            Cohort(row[0], int(row[1]), int(row[2]), window_rates, elapsed, converted_counts)
+        )
     return cohorts
 
 
-def _segment_rows(connection: duckdb.DuckDBPyConnection, column: str) -> list[SegmentRow]:
+def _segment_rows(
+    connection: duckdb.DuckDBPyConnection, column: str, rates: Rates
+) -> list[SegmentRow]:
+    lead_to_mql = rates["lead_to_mql_in_window_rate"]
+    mql_to_sql = rates["mql_to_sql_in_window_rate"]
+    lead_to_customer = rates["lead_to_customer_rate"]
+    summed = [
+        "leads",  # the counts of the stages the segment panels show
+        "mqls",
+        "sqls",
+        "customers",
+        lead_to_mql.numerator,
+        lead_to_mql.denominator,
+        mql_to_sql.numerator,
+        mql_to_sql.denominator,
+        lead_to_customer.numerator,
+        lead_to_customer.denominator,
+    ]
     rows = connection.execute(
         f"""
-        select
-            {column},
-            cast(sum(leads) as bigint), cast(sum(mqls) as bigint), cast(sum(sqls) as bigint),
-            cast(sum(customers) as bigint),
-            cast(sum(lead_to_mql_in_window) as bigint), cast(sum(leads_window_elapsed) as bigint),
-            cast(sum(mql_to_sql_in_window) as bigint), cast(sum(mqls_window_elapsed) as bigint)
+        select {column}, {_sums(summed)}
         from marts.rpt_stage_conversion
         group by {column}
         having sum(leads) > 0
@@ -292,13 +326,25 @@ def _segment_rows(connection: duckdb.DuckDBPyConnection, column: str) -> list[Se
             customers=int(customers),
             lead_to_mql_in_window_rate=ratio(lead_mql, leads_done),
             mql_to_sql_in_window_rate=ratio(mql_sql, mqls_done),
-            lead_to_customer_rate=ratio(customers, leads),
+            lead_to_customer_rate=ratio(converted, contacts),
             leads_window_elapsed=int(leads_done or 0),
             mqls_window_elapsed=int(mqls_done or 0),
             lead_to_mql_in_window=int(lead_mql or 0),
             mql_to_sql_in_window=int(mql_sql or 0),
         )
-        for value, leads, mqls, sqls, customers, lead_mql, leads_done, mql_sql, mqls_done in rows
+        for (
+            value,
+            leads,
+            mqls,
+            sqls,
+            customers,
+            lead_mql,
+            leads_done,
+            mql_sql,
+            mqls_done,
+            converted,
+            contacts,
+        ) in rows
     ]
 
 
@@ -332,13 +378,18 @@ def _band_order(band: str) -> tuple[int, float]:
     return (0, float(digits)) if digits else (1, 0.0)
 
 
-def load_report_data(connection: duckdb.DuckDBPyConnection) -> ReportData:
-    """Every number of the report, from the public tables of `connection` (schema `marts`)."""
+def load_report_data(
+    connection: duckdb.DuckDBPyConnection, semantic_manifest: Path | None = None
+) -> ReportData:
+    """Every number of the report, from the public tables of `connection` (schema `marts`),
+    each rate as the semantic layer defines it (`semantic_manifest`, by default the project's
+    parse: `orchestration/report/metrics.py`)."""
+    rates = rate_definitions(semantic_manifest, REPORT_RATES)  # before anything is read
     as_of, window = _as_of(connection)
     period = last_complete_month(as_of)
     previous = previous_month(period)
-    funnel, funnel_rates, funnel_conversions = _funnel(connection)
-    segments = {column: _segment_rows(connection, column) for column in SEGMENTS}
+    funnel, funnel_rates, funnel_conversions = _funnel(connection, rates)
+    segments = {column: _segment_rows(connection, column, rates) for column in SEGMENTS}
     for column in ("industry", "country"):
         segments[column] = segments[column][:TOP_SEGMENT_VALUES]
     # grades and size bands read in their own order (A to D, small to large), unknown last
@@ -353,9 +404,9 @@ def load_report_data(connection: duckdb.DuckDBPyConnection) -> ReportData:
         funnel=funnel,
         funnel_rates=funnel_rates,
         funnel_conversions=funnel_conversions,
-        cohorts=_cohorts(connection, period),
+        cohorts=_cohorts(connection, period, rates),
         segments=segments,
-        sources=_segment_rows(connection, "lead_source"),
+        sources=_segment_rows(connection, "lead_source", rates),
         durations=_durations(connection),
         published_at=_published_at(connection),
         labels=load_labels(connection),

@@ -513,11 +513,18 @@ class WrittenReports:
 
 
 def write_reports(
-    database: Path, reports: Path, default_lang: str = DEFAULT_LANGUAGE, *, latest: bool = True
+    database: Path,
+    reports: Path,
+    default_lang: str = DEFAULT_LANGUAGE,
+    *,
+    latest: bool = True,
+    semantic_manifest: Path | None = None,
 ) -> WrittenReports:
     """Write the report in every language from a database holding the public tables (schema
     `marts`): `funnel-report.<lang>.html` for each language, `funnel-report.html` in
     `default_lang`, and a dated copy per language; only the dated copies when `latest` is False.
+    The rates are the semantic layer's, read from `semantic_manifest` (by default the project's
+    parse, `target/semantic_manifest.json`).
 
     The dated copies keep one report per as-of day and language
     (`funnel-report-2026-06-30-fr.html`), so last month's report stays readable.
@@ -527,7 +534,7 @@ def write_reports(
             f"Unknown report language {default_lang!r}: use one of {', '.join(LANGUAGES)}."
         )
     with duckdb.connect(str(database), read_only=True) as connection:
-        data = load_report_data(connection)
+        data = load_report_data(connection, semantic_manifest)
     reports.mkdir(parents=True, exist_ok=True)
     written = WrittenReports(data, {}, {}, None)
     for lang in LANGUAGES:

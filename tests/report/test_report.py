@@ -20,6 +20,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from chromium import chromium, watch
 
 from orchestration.contract import ENTITIES
 from orchestration.loading import load_entity
@@ -43,16 +44,6 @@ REPORT_TABLES = [
     "rpt_labels",
     "rpt_stage_conversion",
     "rpt_stage_durations",
-]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
 ]
 CHARTS = ["headlines", "funnel", "cohorts", "segments", "sources", "durations"]
 
@@ -406,67 +397,37 @@ def test_the_report_refers_to_nothing_outside_itself(built: Built) -> None:
 def test_the_report_renders_its_charts_in_chromium_offline(
     built: Built, lang: str, tmp_path: Path
 ) -> None:
-    if not CHROMIUM.exists():
-        pytest.fail("Debian's chromium is missing: `make test-setup` installs it.")
-    from playwright.sync_api import sync_playwright
-
     report = built.reports[lang]
-    requests, console_errors = [], []
     folder = Path(os.environ.get("REPORT_SCREENSHOTS") or tmp_path)
     folder.mkdir(parents=True, exist_ok=True)
     screenshot = folder / f"report-{lang}.png"
-    with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(tmp_path / "profile"),  # a fresh user-data-dir
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=CHROMIUM_ARGS,
-            viewport={"width": 1280, "height": 900},
+    with chromium(tmp_path / "profile") as context:  # every request but a file's is aborted
+        page = context.new_page()
+        seen = watch(page)
+        page.goto(report.as_uri(), wait_until="load")
+        page.wait_for_function(
+            f"document.querySelectorAll('.js-plotly-plot .main-svg').length >= {len(CHARTS)}",
+            timeout=60_000,
         )
-        try:
-            page = context.new_page()
-            page.on("request", lambda request: requests.append(request.url))
-            page.on(
-                "console",
-                lambda message: (
-                    console_errors.append(message.text) if message.type == "error" else None
-                ),
-            )
-            page.on("pageerror", lambda error: console_errors.append(str(error)))
-            page.on("requestfailed", lambda request: console_errors.append(request.url))
-            # the network is blocked: any request but the file itself would fail
-            page.route(
-                "**/*",
-                lambda route: (
-                    route.continue_() if route.request.url == report.as_uri() else route.abort()
-                ),
-            )
-            page.goto(report.as_uri(), wait_until="load")
-            page.wait_for_function(
-                f"document.querySelectorAll('.js-plotly-plot .main-svg').length >= {len(CHARTS)}",
-                timeout=60_000,
-            )
-            rendered = page.evaluate(
-                """() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(
-                    (div) => [div.id, div.querySelectorAll('.trace, .bars, .hm, .funnel').length]
-                )"""
-            )
-            # the four segment panels share one rate scale
-            ranges = page.evaluate(
-                """() => {
-                    const layout = document.getElementById('chart-segments')._fullLayout;
-                    return ['xaxis', 'xaxis2', 'xaxis3', 'xaxis4'].map((a) => layout[a].range);
-                }"""
-            )
-            # no mode bar floating over the charts' titles
-            mode_bars = page.evaluate("document.querySelectorAll('.modebar-container *').length")
-            page.hover("#chart-segments .svg-container")
-            mode_bars += page.evaluate("document.querySelectorAll('.modebar-btn').length")
-            page.screenshot(path=str(screenshot), full_page=True)
-        finally:
-            context.close()
-    assert console_errors == []
-    assert requests == [report.as_uri()], "the report must make no request but its own file"
+        rendered = page.evaluate(
+            """() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(
+                (div) => [div.id, div.querySelectorAll('.trace, .bars, .hm, .funnel').length]
+            )"""
+        )
+        # the four segment panels share one rate scale
+        ranges = page.evaluate(
+            """() => {
+                const layout = document.getElementById('chart-segments')._fullLayout;
+                return ['xaxis', 'xaxis2', 'xaxis3', 'xaxis4'].map((a) => layout[a].range);
+            }"""
+        )
+        # no mode bar floating over the charts' titles
+        mode_bars = page.evaluate("document.querySelectorAll('.modebar-container *').length")
+        page.hover("#chart-segments .svg-container")
+        mode_bars += page.evaluate("document.querySelectorAll('.modebar-btn').length")
+        page.screenshot(path=str(screenshot), full_page=True)
+    assert seen.problems() == []
+    assert seen.requests == [report.as_uri()], "the report must make no request but its own file"
     assert sorted(div for div, _ in rendered) == sorted(f"chart-{c}" for c in CHARTS)
     assert all(traces > 0 for _, traces in rendered), rendered
     assert all(r == ranges[0] for r in ranges) and 0 < ranges[0][1] <= 1, ranges
