@@ -24,9 +24,11 @@
    URL-encoded text, any case) and only then deletes the request: an erasure that leaves a
    trace fails, and says where.
 
-The identifiers searched for in bytes are those that name this person alone: emails, contact
-ids, phones, LinkedIn URLs, and first or last names that no other contact record holds (a name
-other people share is not the person's to erase from others' rows; their own rows go whole).
+A row is the person's when it holds one of their contact ids or emails. The identifiers searched
+for in bytes are those and the values of their other personal columns (`meta: {personal: true}`
+in the dbt YAML, as the publication reads them: names, phone, LinkedIn URL) that no other contact
+record holds: a common name or a switchboard's phone is not theirs to erase from others' rows
+(their own rows go whole).
 """
 
 from __future__ import annotations
@@ -67,8 +69,6 @@ from orchestration.settings import FunnelPaths
 REDACTED = "[erased]"
 LEFTOVER_SUFFIX = "erasing"  # a temporary file of an erasure: `.<name>.<id>.erasing`
 # contact fields that identify a person, in raw rows and quarantined lines
-IDENTIFYING_FIELDS = ("email", "phone", "linkedin_url")
-NAME_FIELDS = ("first_name", "last_name")
 # database files handled as databases, never as text
 DUCKDB_SUFFIXES = {".duckdb"}
 SQLITE_SUFFIXES = {".db", ".sqlite"}
@@ -87,8 +87,8 @@ class ErasureRequest:
     requested_at: str
     contact_ids: list[str]
     emails: list[str]
-    needles: list[str]  # ids, emails, phones, LinkedIn URLs: rows holding one are the person's
-    names: list[str]  # first and last names no other contact holds: searched for in bytes
+    needles: list[str]  # ids and emails: a row holding one is the person's
+    values: list[str]  # their other identifiers no one else holds: searched for in bytes
     landing_rewritten: dict[str, str] = field(default_factory=dict)  # path -> new content hash
 
     @property
@@ -98,7 +98,7 @@ class ErasureRequest:
     @property
     def identifiers(self) -> list[str]:
         """Everything searched for in bytes."""
-        return [*self.needles, *self.names]
+        return [*self.needles, *self.values]
 
 
 # -- the request ----------------------------------------------------------------------------------
@@ -146,6 +146,22 @@ def _distinct(values: Iterable[str | None]) -> set[str]:
     return {v.strip() for v in values if v and len(v.strip()) >= MIN_NEEDLE_LENGTH}
 
 
+def personal_columns() -> frozenset[str]:
+    """The contact columns that identify a person: those of `dim_contacts` whose dbt `meta` says
+    `personal: true`, the same the publication leaves out (one source of truth)."""
+    from orchestration.dbt_project import prepare_manifest_if_needed
+    from orchestration.publishing import public_table_docs
+
+    prepare_manifest_if_needed()  # a home erased before any run in this checkout
+    docs = public_table_docs().get("dim_contacts")
+    if docs is None or not docs.personal_columns:
+        raise RuntimeError(
+            "the dbt manifest names no personal column of dim_contacts: run `funnel run` (or"
+            " `dbt parse`) so the erasure knows what identifies a person"
+        )
+    return docs.personal_columns
+
+
 def plan_erasure(
     connection: duckdb.DuckDBPyConnection,
     *,
@@ -163,38 +179,44 @@ def plan_erasure(
         for row in rows.get(QUARANTINE_TABLE, [])
         if row["entity"] == "contacts" and row["raw_record"].lstrip().startswith("{")
     ]
-    needles = _distinct(r.get(f) for r in records for f in IDENTIFYING_FIELDS)
-    needles |= _distinct(r.get("email") for r in rows.get("raw.engagement_events", []))
-    needles |= person.emails | person.contact_ids
-    names = _distinct(r.get(f) for r in records for f in NAME_FIELDS)
+    # rows are the person's by their ids and emails, as delivered or normalised
+    emails = _distinct(r.get("email") for r in records)
+    needles = person.emails | person.contact_ids | emails
+    # their other identifiers (names, phone, LinkedIn URL, an event's other email) are searched
+    # for in bytes only when no other contact holds them: a switchboard's phone or a common name
+    # is not theirs to erase from others' rows
+    columns = personal_columns() - {"email"}
+    values = _distinct(r.get(c) for r in records for c in columns)
+    values |= _distinct(r.get("email") for r in rows.get("raw.engagement_events", [])) - emails
     return ErasureRequest(
         request_id=uuid.uuid4().hex,
         requested_at=datetime.now(UTC).isoformat(),
         contact_ids=sorted(person.contact_ids),
         emails=sorted(person.emails),
         needles=sorted(needles),
-        names=sorted(_names_of_nobody_else(connection, person, names)),
+        values=sorted(_held_by_nobody_else(connection, person, values, columns | {"email"})),
     )
 
 
-def _names_of_nobody_else(
-    connection: duckdb.DuckDBPyConnection, person: Person, names: set[str]
+def _held_by_nobody_else(
+    connection: duckdb.DuckDBPyConnection, person: Person, values: set[str], columns: set[str]
 ) -> set[str]:
-    if not names:
+    """The values no contact record of anyone else holds in any of `columns`, any case."""
+    if not values:
         return set()
+    held = " or ".join(f"lower(v.value) = lower(trim(c.{column}))" for column in sorted(columns))
     shared = {
         row[0]
         for row in connection.execute(
-            """
-            select distinct n.name from unnest($names) n(name)
-            join raw.contacts c
-              on lower(n.name) in (lower(trim(c.first_name)), lower(trim(c.last_name)))
+            f"""
+            select distinct v.value from unnest($values) v(value)
+            join raw.contacts c on {held}
             where c.contact_id not in (select unnest($ids))
             """,
-            {"names": sorted(names), "ids": sorted(person.contact_ids)},
+            {"values": sorted(values), "ids": sorted(person.contact_ids)},
         ).fetchall()
     }
-    return names - shared
+    return values - shared
 
 
 # -- bytes: the forms an identifier takes in files ------------------------------------------------
@@ -338,8 +360,7 @@ def _text_columns_condition(
     connection: duckdb.DuckDBPyConnection, relation: str, request: ErasureRequest
 ) -> str | None:
     """A condition true on the rows of `relation` that hold the person: a text column that is
-    one of their ids or emails, or that contains one of their identifiers other than names
-    (None: no text column)."""
+    one of their ids or emails, or that contains one (None: no text column)."""
     columns = [
         name
         for name, kind, *_ in connection.execute(f"describe select * from {relation}").fetchall()
@@ -690,7 +711,7 @@ def _suppressed_request(
         contact_ids=[identifier] if kind == CONTACT_ID else [],
         emails=[identifier] if kind == EMAIL else [],
         needles=[identifier],
-        names=[],
+        values=[],
     )
 
 
