@@ -32,6 +32,8 @@ VARS = (
     "mql_min_interactions",
     "recycle_score",
     "sql_activity_types",
+    "retention_months",
+    "retention_activity_types",
 )
 OUTPUTS = ("dim_contacts", "fct_funnel_transitions")
 # free-text columns no output reads and no loader rule refuses a row for

@@ -3687,6 +3687,121 @@ final as (
 select * from final
 ;
 
+-- ===== int_contacts_retention_dated
+create or replace temp table int_contacts_retention_dated as
+-- One row per contact identified by the as-of day: its last interaction *from* the contact and
+-- when the retention period of its personal data ends (var `retention_months`, 36 by default:
+-- a prospect is kept about three years after the last contact that came from them, or after it
+-- was collected when it never answered).
+--
+-- An interaction from the contact is an interest signal (`is_interest_signal` in the
+-- `engagement_event_points` seed: a form, a download, a reply, a webinar, a LinkedIn
+-- interaction, a demo request, an event attended) or a sales activity in which the contact took
+-- part (var `retention_activity_types`: calls, meetings, demos). What the contact only received
+-- or glanced at (an email opened or clicked, a page viewed) never extends retention.
+-- A customer's data is kept under its contract, not under the prospecting policy: no end.
+--
+-- Reads the engagement instants (one row per contact and instant, far fewer than events) and the
+-- sales activities once each.
+with
+
+contacts as (
+
+    select
+        contact_id,
+        identified_at,
+        customer_at
+
+    from int_contacts_staged
+
+),
+
+interactions as (
+
+    select
+        contact_id,
+        occurred_at
+
+    from int_engagement_instants_scored
+    where has_interest_signal and occurred_at < getvariable('as_of_at')
+
+    union all
+
+    select
+        contact_id,
+        occurred_at
+
+    from int_sales_activities_attributed
+    where list_contains(getvariable('retention_activity_types'), activity_type)
+
+),
+
+last_interactions as (
+
+    select
+        contact_id,
+        max(occurred_at) as last_interaction_at
+
+    from interactions
+    group by contact_id
+
+),
+
+retention_started as (
+
+    select
+        contacts.contact_id,
+        last_interactions.last_interaction_at,
+        contacts.customer_at,
+        -- an interaction before the record was made does not date its collection back
+        case
+            when last_interactions.last_interaction_at > contacts.identified_at
+                then last_interactions.last_interaction_at
+            else contacts.identified_at
+        end as retention_from_at
+
+    from contacts
+    left join last_interactions
+        on contacts.contact_id = last_interactions.contact_id
+
+),
+
+retention_ended as (
+
+    select
+        contact_id,
+        last_interaction_at,
+        retention_from_at,
+        case
+            when customer_at is null
+                then retention_from_at + to_months(getvariable('retention_months'))
+        end as retention_ends_at
+
+    from retention_started
+
+),
+
+final as (
+
+    select
+        -- ids
+        contact_id,
+
+        -- booleans
+        coalesce(retention_ends_at < getvariable('as_of_at'), false) as is_past_retention,
+
+        -- timestamps
+        last_interaction_at,
+        retention_from_at,
+        retention_ends_at
+
+    from retention_ended
+
+)
+
+select * from final
+;
+
 -- ===== dim_contacts
 create or replace table dim_contacts as
 with
@@ -3714,6 +3829,12 @@ fit as (
 staged as (
 
     select * from int_contacts_staged
+
+),
+
+retention as (
+
+    select * from int_contacts_retention_dated
 
 ),
 
@@ -3748,13 +3869,15 @@ engagement as (
 
 ),
 
--- why a contact may not be contacted, the strongest reason first
+-- why a contact may not be contacted, the strongest reason first: what the person asked, then
+-- what the law says, then what the address says
 contactability as (
 
     select
         staged.contact_id,
         case
             when contacts.is_opted_out then 'opted_out'
+            when retention.is_past_retention then 'past_retention'
             when staged.unsubscribed_at is not null then 'unsubscribed'
             when staged.hard_bounced_at is not null then 'hard_bounced'
             when contacts.email is null then 'no_email'
@@ -3764,6 +3887,8 @@ contactability as (
     from staged
     inner join contacts
         on staged.contact_id = contacts.contact_id
+    inner join retention
+        on staged.contact_id = retention.contact_id
 
 ),
 
@@ -3826,6 +3951,8 @@ final as (
         staged.hard_bounced_at,
         staged.identified_at,
         engagement.last_engaged_at,
+        retention.last_interaction_at,
+        retention.retention_ends_at,
         contacts.created_at,
         contacts.updated_at
 
@@ -3836,6 +3963,8 @@ final as (
         on staged.contact_id = fit.contact_id
     inner join contactability
         on staged.contact_id = contactability.contact_id
+    inner join retention
+        on staged.contact_id = retention.contact_id
     left join companies_matched
         on staged.contact_id = companies_matched.contact_id
     left join engagement

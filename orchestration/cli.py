@@ -339,6 +339,8 @@ def _run(paths: FunnelPaths, args: argparse.Namespace) -> int:
                 full_refresh=args.full_refresh,
                 engine=engine,
             )
+        if result.success and args.apply_retention:
+            _apply_retention(paths)
     if not result.success:
         return _failed(result, paths, args.command)
     print_summary(paths, as_of, args.lang)
@@ -468,6 +470,59 @@ def cmd_forget(args: argparse.Namespace) -> int:
             return EXIT_HOME_BUSY
         removed = forget_files(paths.warehouse, sorted({Path(f.file_path) for f in files}))
     print(f"Forgot {removed} file(s).")
+    return 0
+
+
+def _apply_retention(paths: FunnelPaths) -> None:
+    """Erase the contacts past retention (called with the home's lock held)."""
+    from orchestration.privacy.retention import apply_retention
+
+    found, result = apply_retention(paths)
+    if result is None:
+        print(f"Retention: no contact past the retention period as of {found.as_of}.")
+        return
+    print(
+        f"Retention: erased {len(found.contacts):,} contact(s) past the retention period as of"
+        f" {found.as_of}: {result.warehouse_rows:,} rows of the warehouse, {result.serving_rows:,}"
+        f" of the published file, {result.landing_files} landing file(s) rewritten without them."
+    )
+
+
+def cmd_retention(args: argparse.Namespace) -> int:
+    """The retention policy: who is kept past it (from the last build), listed or erased."""
+    from orchestration.privacy.retention import review_home
+
+    paths = _use_home(args.home)
+    found = review_home(paths)
+    if found.as_of is None:
+        print(
+            f"funnel retention: no build in {paths.home} yet; `funnel run` first.", file=sys.stderr
+        )
+        return 2
+    print(
+        f"Contacts past the retention period as of {found.as_of} (the last build; `funnel run`"
+        f" first for a later day): {len(found.contacts):,}"
+    )
+    for contact in found.contacts:
+        print(
+            f"  {contact.contact_id:<16} {contact.email or '-':<36} {contact.funnel_stage:<14}"
+            f" ended {contact.retention_ends_at:%Y-%m-%d}  ({contact.why})"
+        )
+    if args.dry_run or not found.contacts:
+        if found.contacts:
+            print("`funnel retention --apply` erases them everywhere (docs/privacy.md).")
+        return 0
+    print(
+        "Erasing them removes every record of them from the home, as `funnel forget` does; their"
+        " emails are kept only as keyed hashes."
+    )
+    if (refused := _refused(args, "Erase them?", "Nothing erased.")) is not None:
+        return refused
+    with _writer(paths, args) as busy:
+        if busy:
+            return EXIT_HOME_BUSY
+        _resume_erasures(paths)
+        _apply_retention(paths)
     return 0
 
 
@@ -621,6 +676,12 @@ def build_parser() -> argparse.ArgumentParser:
         " project changed or a delivery was forgotten since the last build)",
     )
     run.add_argument(
+        "--apply-retention",
+        action="store_true",
+        help="after the build, erase the contacts past the retention period (by default the run"
+        " only counts them; docs/privacy.md)",
+    )
+    run.add_argument(
         "--engine",
         choices=["duckdb", "spark"],
         help="the engine that builds the models (default: `engine` in FUNNEL_HOME/funnel.toml,"
@@ -629,6 +690,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     load = command("load", "only load new landing files into raw", cmd_load)
     load.add_argument("--wait", action="store_true", help=WAIT_HELP)
+
+    retention = command(
+        "retention",
+        "list (--dry-run) or erase (--apply) the contacts kept past the retention period",
+        cmd_retention,
+    )
+    action = retention.add_mutually_exclusive_group(required=True)
+    action.add_argument(
+        "--dry-run", action="store_true", help="list who would be erased and why; change nothing"
+    )
+    action.add_argument(
+        "--apply", action="store_true", help="erase them everywhere, as `funnel forget` does"
+    )
+    retention.add_argument("--yes", action="store_true", help="do not ask for a confirmation")
+    retention.add_argument("--wait", action="store_true", help=WAIT_HELP)
 
     forget = command(
         "forget",

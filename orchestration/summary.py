@@ -7,6 +7,7 @@ from datetime import date
 import duckdb
 
 from orchestration.loading import MANIFEST_TABLE
+from orchestration.privacy.retention import review
 from orchestration.publishing import as_of_of
 from orchestration.report import LANGUAGES, REPORT_FILENAME, dated_report_name, report_name
 from orchestration.settings import FunnelPaths
@@ -63,6 +64,7 @@ def print_summary(paths: FunnelPaths, as_of: str, lang: str = "en") -> None:
         counts = table_row_counts(connection)
         stages = contacts_per_stage(connection)
         totals = load_totals(connection)
+        past_retention = review(connection).contacts
     print(f"\nThe funnel as of {as_of} is built.")
     print(
         f"Loads so far: {totals['files_loaded']} files loaded, {totals['files_rejected']} rejected,"
@@ -76,6 +78,11 @@ def print_summary(paths: FunnelPaths, as_of: str, lang: str = "en") -> None:
         print("\nContacts per funnel stage:")
         for stage, contacts in stages:
             print(f"  {stage:<36} {contacts:>12,}")
+    if past_retention:
+        print(
+            f"\n{len(past_retention):,} contact(s) are past the retention period of their personal"
+            " data: `funnel retention --dry-run` lists them, `--apply` erases them."
+        )
     print("\nOutputs:")
     print(f"  working warehouse   {paths.warehouse}")
     print(f"  landing files       {paths.landing}")

@@ -26,6 +26,12 @@ staged as (
 
 ),
 
+retention as (
+
+    select * from {{ ref('int_contacts_retention_dated') }}
+
+),
+
 events as (
 
     select
@@ -52,13 +58,15 @@ engagement as (
 
 ),
 
--- why a contact may not be contacted, the strongest reason first
+-- why a contact may not be contacted, the strongest reason first: what the person asked, then
+-- what the law says, then what the address says
 contactability as (
 
     select
         staged.contact_id,
         case
             when contacts.is_opted_out then 'opted_out'
+            when retention.is_past_retention then 'past_retention'
             when staged.unsubscribed_at is not null then 'unsubscribed'
             when staged.hard_bounced_at is not null then 'hard_bounced'
             when contacts.email is null then 'no_email'
@@ -68,6 +76,8 @@ contactability as (
     from staged
     inner join contacts
         on staged.contact_id = contacts.contact_id
+    inner join retention
+        on staged.contact_id = retention.contact_id
 
 ),
 
@@ -130,6 +140,8 @@ final as (
         staged.hard_bounced_at,
         staged.identified_at,
         engagement.last_engaged_at,
+        retention.last_interaction_at,
+        retention.retention_ends_at,
         contacts.created_at,
         contacts.updated_at
 
@@ -140,6 +152,8 @@ final as (
         on staged.contact_id = fit.contact_id
     inner join contactability
         on staged.contact_id = contactability.contact_id
+    inner join retention
+        on staged.contact_id = retention.contact_id
     left join companies_matched
         on staged.contact_id = companies_matched.contact_id
     left join engagement

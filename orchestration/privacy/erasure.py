@@ -167,9 +167,12 @@ def plan_erasure(
     *,
     email: str | None = None,
     contact_id: str | None = None,
+    contact_ids: Iterable[str] = (),
 ) -> ErasureRequest | None:
-    """The request for the person an email or contact id names, or None if nobody is."""
-    person = find_person(connection, email=email, contact_id=contact_id)
+    """The request for the person an email or contact id names, or None if nobody is. Given
+    several `contact_ids` (retention), one request for all the people they name: one pass over
+    the files and one rewrite of the warehouse, however many they are."""
+    person = find_person(connection, email=email, contact_id=contact_id, contact_ids=contact_ids)
     if not person.found:
         return None
     rows = person_rows(connection, person)
@@ -360,7 +363,8 @@ def _text_columns_condition(
     connection: duckdb.DuckDBPyConnection, relation: str, request: ErasureRequest
 ) -> str | None:
     """A condition true on the rows of `relation` that hold the person: a text column that is
-    one of their ids or emails, or that contains one (None: no text column)."""
+    one of their ids or emails, or that contains one (None: no text column). Never null: a
+    row whose text columns are null is not theirs, and `not (condition)` must keep it."""
     columns = [
         name
         for name, kind, *_ in connection.execute(f"describe select * from {relation}").fetchall()
@@ -370,17 +374,29 @@ def _text_columns_condition(
         return None
     ids = ", ".join(_literal(i) for i in request.contact_ids) or "null"
     emails = ", ".join(_literal(e) for e in request.emails) or "null"
+    # one pattern for every needle: a batch of many people costs one match per value, not one
+    # per needle
+    needles = _literal(_any_of(n.lower() for n in request.needles)) if request.needles else None
     parts = []
     for column in columns:
         quoted = f'"{column}"'
         parts.append(f"trim({quoted}) in ({ids})")
         parts.append(f"{NORMALISED_EMAIL.format(quoted)} in ({emails})")
-        parts += [f"contains(lower({quoted}), {_literal(n.lower())})" for n in request.needles]
-    return " or ".join(parts)
+        if needles:
+            parts.append(f"regexp_matches(lower({quoted}), {needles})")
+    return "coalesce(" + " or ".join(parts) + ", false)"
 
 
 def _literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
+
+
+RE2_SPECIAL = re.compile(r"([\\.+*?()|\[\]{}^$])")
+
+
+def _any_of(texts: Iterable[str]) -> str:
+    """A regular expression (RE2, DuckDB's) matching any of the texts, literally."""
+    return "|".join(RE2_SPECIAL.sub(r"\\\1", text) for text in sorted(set(texts)))
 
 
 def _rewrite_parquet(path: Path, request: ErasureRequest) -> tuple[bool, set[str]]:

@@ -1,6 +1,7 @@
 -- The contacts' part of the base quality scorecard: contacts are checked as source records (what
 -- the exports hold), each in its version valid on the as-of day, completed with the company their
--- person was matched to; per lead source and overall (`all`).
+-- person was matched to and whether that person is past its retention period; per lead source
+-- and overall (`all`).
 {% set checks = [
     ('completeness', 'email_missing', 'email'),
     ('completeness', 'job_title_missing', 'job_title'),
@@ -15,6 +16,7 @@
     ('uniqueness', 'duplicate_email', 'email'),
     ('freshness', 'not_updated_12_months', 'updated_at'),
     ('matching', 'company_not_matched', 'company_id'),
+    ('retention', 'past_retention', 'retention_ends_at'),
 ] %}
 
 with
@@ -44,6 +46,12 @@ contacts_matched as (
 
 ),
 
+retention as (
+
+    select * from {{ ref('int_contacts_retention_dated') }}
+
+),
+
 canonical_values as (
 
     {{ b2b_funnel.canonical_values() }}
@@ -69,6 +77,7 @@ contacts_with_companies as (
         contacts_matched.company_id as matched_company_id,
         companies.industry as company_industry,
         companies.employee_count as company_employee_count,
+        retention.is_past_retention,
         contact_ids.contact_id is not null as is_known_on_as_of_day
 
     from contacts_ranked as contacts
@@ -78,6 +87,8 @@ contacts_with_companies as (
         on contact_ids.contact_id = contacts_matched.contact_id
     left join companies
         on contacts_matched.company_id = companies.company_id
+    left join retention
+        on contact_ids.contact_id = retention.contact_id
 
 ),
 
@@ -104,7 +115,9 @@ contacts_checked as (
         coalesce(
             coalesce(contacts.updated_at, contacts.created_at) < {{ b2b_funnel.stale_before_at() }}, true
         ) as not_updated_12_months,
-        case when contacts.is_known_on_as_of_day then contacts.matched_company_id is null end as company_not_matched
+        case when contacts.is_known_on_as_of_day then contacts.matched_company_id is null end as company_not_matched,
+        -- the person's retention period ended: `funnel retention` erases it
+        case when contacts.is_known_on_as_of_day then coalesce(contacts.is_past_retention, false) end as past_retention
 
     from contacts_with_companies as contacts
     left join canonical_values as seniorities
