@@ -81,3 +81,22 @@
         cast(cast({{ expression }} as decimal(38, 6)) as {{ dbt.type_string() }})
     ))
 {%- endmacro %}
+
+{# A timestamp some months later, to the microsecond, the day clamped to the month's last
+   (2023-01-31 + 1 month = 2023-02-28). dbt's `dateadd` on Spark goes through Unix seconds and
+   drops the fraction of a second. #}
+{% macro add_months(expression, months) -%}
+    {{ return(adapter.dispatch('add_months', 'b2b_funnel')(expression, months)) }}
+{%- endmacro %}
+
+{% macro default__add_months(expression, months) -%}
+    ({{ expression }} + interval '{{ months }}' month)
+{%- endmacro %}
+
+{% macro spark__add_months(expression, months) -%}
+    ({{ expression }} + make_ym_interval(0, {{ months }}))
+{%- endmacro %}
+
+{% macro duckdb__add_months(expression, months) -%}
+    ({{ expression }} + to_months({{ months }}))
+{%- endmacro %}

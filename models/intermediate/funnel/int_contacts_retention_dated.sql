@@ -88,7 +88,7 @@ retention_ended as (
         retention_from_at,
         case
             when customer_at is null
-                then {{ dbt.dateadd('month', var('retention_months'), 'retention_from_at') }}
+                then {{ add_months('retention_from_at', var('retention_months')) }}
         end as retention_ends_at
 
     from retention_started
