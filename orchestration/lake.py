@@ -6,9 +6,10 @@ each Spark build the load's raw rows are mirrored under FUNNEL_HOME/lake/, one f
 - an entity's table (`contacts`, `engagement_events`, ...) holds one immutable file per loaded
   landing file, `<load_id>-<hash of its path>.parquet`, written once when the file is first seen
   loaded and removed when the delivery is forgotten (`funnel forget`);
-- the load's own tables (`load_manifest`, `quarantine`, `forgotten_files`: `_load_manifest` and
-  so on in the warehouse; Spark skips files and folders whose names start with `_` or `.`) are
-  small and change with every load: each is written whole, as one file.
+- the load's own tables (`load_manifest`, `quarantine`, `forgotten_files`,
+  `opted_out_contacts`: `_load_manifest` and so on in the warehouse; Spark skips files and
+  folders whose names start with `_` or `.`) are small and change with every load: each is
+  written whole, as one file.
 
 Timestamps are written as UTC instants (DuckDB's `TIMESTAMP` would reach Spark as
 `timestamp_ntz`). Every file is written under a hidden name, then renamed: a reader never sees
@@ -27,6 +28,7 @@ from orchestration.loading.sql import literal, quote
 from orchestration.loading.tables import (
     FORGOTTEN_TABLE,
     MANIFEST_TABLE,
+    OPTED_OUT_CONTACTS_TABLE,
     QUARANTINE_TABLE,
     RAW_SCHEMA,
     table_exists,
@@ -37,6 +39,7 @@ LOAD_TABLES = {
     "load_manifest": MANIFEST_TABLE,
     "quarantine": QUARANTINE_TABLE,
     "forgotten_files": FORGOTTEN_TABLE,
+    "opted_out_contacts": OPTED_OUT_CONTACTS_TABLE,
 }
 
 

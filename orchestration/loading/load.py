@@ -142,7 +142,7 @@ class _EntityLoad:
     load_id: str
     workdir: Workdir
     before_commit: Callable[[Path], None] | None
-    suppression: Suppression | None  # registered on the connection, when it lists anyone
+    suppression: Suppression  # registered on the connection
 
     def file(self, path: Path, scan: FileScan) -> FileLoad:
         """One file, one transaction with its manifest row; a rejected file records only its
@@ -339,13 +339,14 @@ def load_entity(
         ensure_load_tables(connection)
         _remove_stale_copies(warehouse)
         suppression = Suppression(warehouse.parent / PRIVACY_FOLDER)
+        suppression.register(connection)
         files_load = _EntityLoad(
             connection,
             entity,
             result.load_id,
             Workdir(warehouse.parent, f"{TEMP_PREFIX}{warehouse.stem}-"),
             before_commit,
-            suppression if suppression.register(connection) else None,
+            suppression,
         )
         known = KnownFiles(connection, entity_name)
         files = sorted(

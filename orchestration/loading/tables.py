@@ -1,8 +1,9 @@
 """The loader's tables in the warehouse: the load manifest, the quarantine and the raw tables.
 
-`connect` opens the working warehouse; `ensure_load_tables` creates the manifest and the quarantine
-(or adds the columns an older loader did not write); `ensure_raw_table` creates an entity's raw
-table and adds the extra columns a file brings (schema drift).
+`connect` opens the working warehouse; `ensure_load_tables` creates the manifest, the quarantine,
+the forgotten files and the opted-out contacts (or adds the columns an older loader did not
+write); `ensure_raw_table` creates an entity's raw table and adds the extra columns a file brings
+(schema drift).
 """
 
 from __future__ import annotations
@@ -92,6 +93,15 @@ FORGOTTEN_COLUMNS = {
     "rows_quarantined": "bigint not null",
     "forgotten_at": "timestamp not null",
 }
+# One row per contact id loaded for a person who opted out, by this record or any other of the
+# same email or id, before or since (the suppression list remembers them): whatever a later
+# record says, they never become contactable again.
+OPTED_OUT_CONTACTS_TABLE = f"{RAW_SCHEMA}._opted_out_contacts"
+OPTED_OUT_CONTACTS_COLUMNS = {
+    "contact_id": "varchar not null",  # trimmed, as delivered
+    "load_id": "varchar not null",  # the load that first found it opted out
+    "listed_at": "timestamp not null",
+}
 QUARANTINE_COLUMNS = {
     "load_id": "varchar not null",
     "entity": "varchar not null",
@@ -136,6 +146,7 @@ def ensure_load_tables(connection: duckdb.DuckDBPyConnection) -> None:
     _ensure_table(connection, MANIFEST_TABLE, MANIFEST_COLUMNS)
     _ensure_table(connection, QUARANTINE_TABLE, QUARANTINE_COLUMNS)
     _ensure_table(connection, FORGOTTEN_TABLE, FORGOTTEN_COLUMNS)
+    _ensure_table(connection, OPTED_OUT_CONTACTS_TABLE, OPTED_OUT_CONTACTS_COLUMNS)
 
 
 def raw_table(entity: Entity) -> str:

@@ -63,7 +63,7 @@ from orchestration.loading.tables import (
     table_exists,
 )
 from orchestration.privacy.person import NORMALISED_EMAIL, Person, find_person, person_rows
-from orchestration.privacy.suppression import CONTACT_ID, EMAIL, PRIVACY_FOLDER, Suppression
+from orchestration.privacy.suppression import CONTACT_ID, EMAIL, ERASED, PRIVACY_FOLDER, Suppression
 from orchestration.settings import FunnelPaths
 
 REDACTED = "[erased]"
@@ -674,7 +674,7 @@ def carry_out(paths: FunnelPaths, request: ErasureRequest) -> ErasureResult:
     """Steps 2-8 of the module's docstring, each safe to run again after a crash."""
     _remove_leftovers(paths)
     Suppression(paths.home / PRIVACY_FOLDER).add(
-        {EMAIL: request.emails, CONTACT_ID: request.contact_ids}, reason="erased"
+        {EMAIL: request.emails, CONTACT_ID: request.contact_ids}, reason=ERASED
     )
     request.landing_rewritten = erase_from_landing(paths, request)
     save_request(paths, request)  # the rewritten files' hashes, before the manifest is told

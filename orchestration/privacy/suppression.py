@@ -1,6 +1,8 @@
-"""The suppression list: people erased, kept only as keyed hashes of their emails and ids.
+"""The suppression list: people erased or opted out, kept only as keyed hashes of their emails
+and ids.
 
-A person erased must not come back with the next export that still holds them. The list keeps
+A person erased must not come back with the next export that still holds them, and a person who
+opted out must never become contactable again, whatever a later record of them says. The list keeps
 no email and no id, only HMAC-SHA256(secret, "email:" + normalised email) and
 HMAC-SHA256(secret, "contact_id:" + id): the secret is generated once per home
 (`privacy/suppression.key`, readable by its owner only) and never leaves it. This is
@@ -8,7 +10,10 @@ pseudonymisation, not anonymisation: whoever holds the key and an email can tell
 email is on the list, which is exactly its use, and why the key stays in the home.
 
 The load computes the same HMAC in SQL (`hash_sql`, DuckDB's vectorised sha256: no Python per
-row) and quarantines the rows it finds with reason `suppressed`, keeping no value of them.
+row) and quarantines the rows of people listed as `erased` with reason `suppressed`, keeping no
+value of them. The rows of people listed as `opted_out` keep loading (the funnel keeps their
+history); the load records their contact ids as opted out (`raw._opted_out_contacts`), and lists
+the people a delivery says opted out.
 
 The list is a file of its own (`privacy/suppression.csv`: one hash, its reason and when it was
 added, per line), not a warehouse table: a warehouse rewritten, restored or deleted must not
@@ -43,6 +48,11 @@ def normalise_email(email: str) -> str | None:
 
 EMAIL, CONTACT_ID = "email", "contact_id"
 BLOCK_BYTES = 64  # SHA-256's block: HMAC pads its key to it
+# Why a hash is listed. Erasing outranks opting out: a person erased after opting out is listed
+# for both, and their rows are quarantined.
+ERASED, OPTED_OUT = "erased", "opted_out"
+# The list as the temp tables of a connection (`Suppression.register`), one per reason.
+ERASED_HASHES, OPTED_OUT_HASHES = "erased_hashes", "opted_out_hashes"
 
 
 class Suppression:
@@ -94,29 +104,29 @@ class Suppression:
         message = f"encode('{kind}:' || {value})"
         return f"sha256(unhex('{opad}') || unhex(sha256(unhex('{ipad}') || {message})))"
 
-    def hashes(self) -> set[str]:
+    def _rows(self) -> list[dict[str, str]]:
         if not self.list_path.exists():
-            return set()
+            return []
         with self.list_path.open(newline="", encoding="utf-8") as stream:
-            return {row["hmac"] for row in csv.DictReader(stream)}
+            return list(csv.DictReader(stream))
+
+    def hashes(self) -> set[str]:
+        """Every hash listed, whatever its reason."""
+        return {row["hmac"] for row in self._rows()}
 
     def add(self, values: dict[str, list[str]], reason: str) -> int:
-        """Add the hashes of values by kind (EMAIL, CONTACT_ID), once each; how many were new."""
-        known = self.hashes()
-        new = sorted(
-            {
-                h
-                for kind, kind_values in values.items()
-                for v in kind_values
-                if (h := self.hash(kind, v)) and h not in known
-            }
-        )
+        """Add the hashes of values by kind (EMAIL, CONTACT_ID); how many were new."""
+        hashes = {self.hash(kind, v) for kind, kind_values in values.items() for v in kind_values}
+        return self.add_hashes(hashes - {None}, reason)
+
+    def add_hashes(self, hashes: set[str], reason: str) -> int:
+        """Add hashes already computed (by `hash_sql`), once each: a hash listed for the same
+        reason or as erased is not added again; how many were new."""
+        rows = self._rows()
+        known = {row["hmac"] for row in rows if row["reason"] in {reason, ERASED}}
+        new = sorted(hashes - known)
         if not new:
             return 0
-        rows = []
-        if self.list_path.exists():
-            with self.list_path.open(newline="", encoding="utf-8") as stream:
-                rows = list(csv.DictReader(stream))
         added_at = datetime.now(UTC).isoformat(timespec="seconds")
         rows += [{"hmac": h, "reason": reason, "added_at": added_at} for h in new]
         staging = self.list_path.with_name(f".{LIST_FILENAME}.tmp")
@@ -130,13 +140,16 @@ class Suppression:
         fsync_path(self.folder)
         return len(new)
 
-    def register(self, connection) -> bool:
-        """The list as the temp table `suppressed_hashes` of a connection; whether it holds any
-        (an empty list costs the load nothing)."""
-        hashes = sorted(self.hashes())
-        connection.execute("create or replace temp table suppressed_hashes (hmac varchar)")
-        if hashes:
-            connection.executemany(
-                "insert into suppressed_hashes values (?)", [[h] for h in hashes]
-            )
-        return bool(hashes)
+    def register(self, connection) -> None:
+        """The list as temp tables of a connection, one per reason: `erased_hashes`, whose rows
+        the load quarantines, and `opted_out_hashes`, whose contacts it records as opted out. A
+        reason other than `opted_out` counts as erased: a line the list does not understand
+        keeps its person out rather than letting them back in."""
+        by_reason: dict[str, set[str]] = {ERASED_HASHES: set(), OPTED_OUT_HASHES: set()}
+        for row in self._rows():
+            table = OPTED_OUT_HASHES if row["reason"] == OPTED_OUT else ERASED_HASHES
+            by_reason[table].add(row["hmac"])
+        for table, hashes in by_reason.items():
+            connection.execute(f"create or replace temp table {table} (hmac varchar)")
+            if hashes:
+                connection.execute(f"insert into {table} select unnest(?)", [sorted(hashes)])

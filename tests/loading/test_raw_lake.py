@@ -34,7 +34,7 @@ def test_each_loaded_file_becomes_one_file_with_its_rows_as_utc_instants(
     load_entity(landing.warehouse, landing.dir, EVENTS, min_age_seconds=0)
     lake = tmp_path / "lake"
 
-    assert _sync(landing, lake) == {"written": 5, "removed": 0}  # 2 files, 3 load tables
+    assert _sync(landing, lake) == {"written": 6, "removed": 0}  # 2 files, 4 load tables
     files = sorted(p.name for p in (lake / EVENTS).iterdir())
     assert len(files) == 2 and all(not f.startswith(("_", ".")) for f in files)
     # the lake's rows are raw's, instants unchanged (written with their zone, UTC)
@@ -56,7 +56,7 @@ def test_each_loaded_file_becomes_one_file_with_its_rows_as_utc_instants(
 
     # nothing new: the files already written are left as they are
     written = {p: p.stat().st_mtime_ns for p in (lake / EVENTS).iterdir()}
-    assert _sync(landing, lake)["written"] == 3  # the load tables only
+    assert _sync(landing, lake)["written"] == 4  # the load tables only
     assert {p: p.stat().st_mtime_ns for p in (lake / EVENTS).iterdir()} == written
 
     # a forgotten delivery leaves the lake too
