@@ -3802,6 +3802,64 @@ final as (
 select * from final
 ;
 
+-- ===== int_contacts_opted_out_before
+-- (the suppression list as a first load of the landing files makes it: the records opted out
+-- themselves, and every record sharing a contact id or a normalised email with one, listed when
+-- loaded)
+create or replace temp table int_contacts_opted_out_before as
+with
+
+opted_out as (
+
+    select
+        contact_id,
+        nfc_normalize(lower(email)) as email
+
+    from raw_contacts
+    where opted_out
+
+),
+
+listed as (
+
+    select
+        records.contact_id,
+        records._loaded_at as listed_at
+
+    from raw_contacts as records
+    where
+        records.contact_id in (select contact_id from opted_out)
+        or nfc_normalize(lower(records.email)) in (select email from opted_out)
+
+),
+
+contact_ids as (
+
+    select
+        source_contact_id,
+        contact_id
+
+    from int_contact_ids_mapped
+
+),
+
+final as (
+
+    select
+        contact_ids.contact_id,
+        min(listed.listed_at) as first_listed_at
+
+    from listed
+    inner join contact_ids
+        on listed.contact_id = contact_ids.source_contact_id
+    where listed.listed_at < getvariable('as_of_at')
+    group by contact_ids.contact_id
+
+)
+
+select * from final
+;
+
 -- ===== dim_contacts
 create or replace table dim_contacts as
 with
@@ -3835,6 +3893,12 @@ staged as (
 retention as (
 
     select * from int_contacts_retention_dated
+
+),
+
+opted_out_before as (
+
+    select * from int_contacts_opted_out_before
 
 ),
 
@@ -3877,6 +3941,7 @@ contactability as (
         staged.contact_id,
         case
             when contacts.is_opted_out then 'opted_out'
+            when opted_out_before.contact_id is not null then 'suppressed'
             when retention.is_past_retention then 'past_retention'
             when staged.unsubscribed_at is not null then 'unsubscribed'
             when staged.hard_bounced_at is not null then 'hard_bounced'
@@ -3889,6 +3954,8 @@ contactability as (
         on staged.contact_id = contacts.contact_id
     inner join retention
         on staged.contact_id = retention.contact_id
+    left join opted_out_before
+        on staged.contact_id = opted_out_before.contact_id
 
 ),
 

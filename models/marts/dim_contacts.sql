@@ -32,6 +32,12 @@ retention as (
 
 ),
 
+opted_out_before as (
+
+    select * from {{ ref('int_contacts_opted_out_before') }}
+
+),
+
 events as (
 
     select
@@ -66,6 +72,7 @@ contactability as (
         staged.contact_id,
         case
             when contacts.is_opted_out then 'opted_out'
+            when opted_out_before.contact_id is not null then 'suppressed'
             when retention.is_past_retention then 'past_retention'
             when staged.unsubscribed_at is not null then 'unsubscribed'
             when staged.hard_bounced_at is not null then 'hard_bounced'
@@ -78,6 +85,8 @@ contactability as (
         on staged.contact_id = contacts.contact_id
     inner join retention
         on staged.contact_id = retention.contact_id
+    left join opted_out_before
+        on staged.contact_id = opted_out_before.contact_id
 
 ),
 
