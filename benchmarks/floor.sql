@@ -983,10 +983,45 @@ final as (
 select * from final
 ;
 
+-- ===== stg_landing__opted_out_contacts
+-- (the suppression list as a first load of the landing files makes it: the records opted out
+-- themselves, and every record sharing a contact id or a normalised email with one, listed when
+-- loaded)
+create or replace temp table stg_landing__opted_out_contacts as
+with
+
+opted_out as (
+
+    select
+        contact_id,
+        nfc_normalize(lower(email)) as email
+
+    from raw_contacts
+    where opted_out
+
+)
+
+select distinct on (contact_id)
+    contact_id,
+    _loaded_at as listed_at
+
+from raw_contacts
+where
+    contact_id in (select contact_id from opted_out)
+    or nfc_normalize(lower(email)) in (select email from opted_out)
+order by contact_id, _loaded_at
+;
+
 -- ===== int_contacts_deduplicated
 create or replace temp table int_contacts_deduplicated as
 -- One row per person known on the as-of day: its epoch valid at the end of that day
--- (int_contact_epochs, where survivorship is), with when it was first known.
+-- (int_contact_epochs, where survivorship is), with when it was first known, and whether the
+-- load listed one of its records as opted out by the end of that day
+-- (`stg_landing__opted_out_contacts`: a record opted out itself, or whose email or contact id the
+-- suppression list holds as opted out). An opted-out person never becomes contactable again,
+-- whatever a later record of them says: a new record under another id, a delivery that lost the
+-- flag, a warehouse rebuilt from landing files that no longer hold the opt-out (the list lives
+-- in FUNNEL_HOME/privacy, docs/privacy.md).
 with
 
 epochs as (
@@ -1003,6 +1038,20 @@ contact_ids as (
 
     from int_contact_ids_mapped
     group by contact_id
+
+),
+
+opted_out_listings as (
+
+    select
+        contact_ids.contact_id,
+        min(listings.listed_at) as first_listed_at
+
+    from stg_landing__opted_out_contacts as listings
+    inner join int_contact_ids_mapped as contact_ids
+        on listings.contact_id = contact_ids.source_contact_id
+    where listings.listed_at < getvariable('as_of_at')
+    group by contact_ids.contact_id
 
 ),
 
@@ -1031,6 +1080,7 @@ final as (
 
         -- booleans
         epochs.is_opted_out,
+        opted_out_listings.contact_id is not null as is_listed_as_opted_out,
         epochs.has_valid_email,
 
         -- timestamps
@@ -1041,6 +1091,8 @@ final as (
     from epochs
     inner join contact_ids
         on epochs.contact_id = contact_ids.contact_id
+    left join opted_out_listings
+        on epochs.contact_id = opted_out_listings.contact_id
     where epochs.valid_to_at is null
 
 )
@@ -3802,64 +3854,6 @@ final as (
 select * from final
 ;
 
--- ===== int_contacts_opted_out_before
--- (the suppression list as a first load of the landing files makes it: the records opted out
--- themselves, and every record sharing a contact id or a normalised email with one, listed when
--- loaded)
-create or replace temp table int_contacts_opted_out_before as
-with
-
-opted_out as (
-
-    select
-        contact_id,
-        nfc_normalize(lower(email)) as email
-
-    from raw_contacts
-    where opted_out
-
-),
-
-listed as (
-
-    select
-        records.contact_id,
-        records._loaded_at as listed_at
-
-    from raw_contacts as records
-    where
-        records.contact_id in (select contact_id from opted_out)
-        or nfc_normalize(lower(records.email)) in (select email from opted_out)
-
-),
-
-contact_ids as (
-
-    select
-        source_contact_id,
-        contact_id
-
-    from int_contact_ids_mapped
-
-),
-
-final as (
-
-    select
-        contact_ids.contact_id,
-        min(listed.listed_at) as first_listed_at
-
-    from listed
-    inner join contact_ids
-        on listed.contact_id = contact_ids.source_contact_id
-    where listed.listed_at < getvariable('as_of_at')
-    group by contact_ids.contact_id
-
-)
-
-select * from final
-;
-
 -- ===== dim_contacts
 create or replace table dim_contacts as
 with
@@ -3893,12 +3887,6 @@ staged as (
 retention as (
 
     select * from int_contacts_retention_dated
-
-),
-
-opted_out_before as (
-
-    select * from int_contacts_opted_out_before
 
 ),
 
@@ -3941,7 +3929,7 @@ contactability as (
         staged.contact_id,
         case
             when contacts.is_opted_out then 'opted_out'
-            when opted_out_before.contact_id is not null then 'suppressed'
+            when contacts.is_listed_as_opted_out then 'suppressed'
             when retention.is_past_retention then 'past_retention'
             when staged.unsubscribed_at is not null then 'unsubscribed'
             when staged.hard_bounced_at is not null then 'hard_bounced'
@@ -3954,8 +3942,6 @@ contactability as (
         on staged.contact_id = contacts.contact_id
     inner join retention
         on staged.contact_id = retention.contact_id
-    left join opted_out_before
-        on staged.contact_id = opted_out_before.contact_id
 
 ),
 

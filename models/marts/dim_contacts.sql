@@ -32,12 +32,6 @@ retention as (
 
 ),
 
-opted_out_before as (
-
-    select * from {{ ref('int_contacts_opted_out_before') }}
-
-),
-
 events as (
 
     select
@@ -72,7 +66,7 @@ contactability as (
         staged.contact_id,
         case
             when contacts.is_opted_out then 'opted_out'
-            when opted_out_before.contact_id is not null then 'suppressed'
+            when contacts.is_listed_as_opted_out then 'suppressed'
             when retention.is_past_retention then 'past_retention'
             when staged.unsubscribed_at is not null then 'unsubscribed'
             when staged.hard_bounced_at is not null then 'hard_bounced'
@@ -85,8 +79,6 @@ contactability as (
         on staged.contact_id = contacts.contact_id
     inner join retention
         on staged.contact_id = retention.contact_id
-    left join opted_out_before
-        on staged.contact_id = opted_out_before.contact_id
 
 ),
 

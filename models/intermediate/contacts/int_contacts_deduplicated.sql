@@ -1,5 +1,11 @@
 -- One row per person known on the as-of day: its epoch valid at the end of that day
--- (int_contact_epochs, where survivorship is), with when it was first known.
+-- (int_contact_epochs, where survivorship is), with when it was first known, and whether the
+-- load listed one of its records as opted out by the end of that day
+-- (`stg_landing__opted_out_contacts`: a record opted out itself, or whose email or contact id the
+-- suppression list holds as opted out). An opted-out person never becomes contactable again,
+-- whatever a later record of them says: a new record under another id, a delivery that lost the
+-- flag, a warehouse rebuilt from landing files that no longer hold the opt-out (the list lives
+-- in FUNNEL_HOME/privacy, docs/privacy.md).
 with
 
 epochs as (
@@ -16,6 +22,20 @@ contact_ids as (
 
     from {{ ref('int_contact_ids_mapped') }}
     group by contact_id
+
+),
+
+opted_out_listings as (
+
+    select
+        contact_ids.contact_id,
+        min(listings.listed_at) as first_listed_at
+
+    from {{ ref('stg_landing__opted_out_contacts') }} as listings
+    inner join {{ ref('int_contact_ids_mapped') }} as contact_ids
+        on listings.contact_id = contact_ids.source_contact_id
+    where listings.listed_at < {{ as_of_at() }}
+    group by contact_ids.contact_id
 
 ),
 
@@ -44,6 +64,7 @@ final as (
 
         -- booleans
         epochs.is_opted_out,
+        opted_out_listings.contact_id is not null as is_listed_as_opted_out,
         epochs.has_valid_email,
 
         -- timestamps
@@ -54,6 +75,8 @@ final as (
     from epochs
     inner join contact_ids
         on epochs.contact_id = contact_ids.contact_id
+    left join opted_out_listings
+        on epochs.contact_id = opted_out_listings.contact_id
     where epochs.valid_to_at is null
 
 )
