@@ -67,6 +67,7 @@ def test_data_docs_and_the_scorecard_are_built(clean_base: CleanBase) -> None:
         "uniqueness",
         "freshness",
         "matching",
+        "retention",
         "quarantine",
     }
     assert all(0 <= row[2] <= row[3] <= 1 for row in rows)
