@@ -7,6 +7,7 @@ from datetime import date
 import duckdb
 
 from orchestration.loading import MANIFEST_TABLE
+from orchestration.loading.tables import column_exists
 from orchestration.privacy.retention import review
 from orchestration.publishing import as_of_of
 from orchestration.report import LANGUAGES, REPORT_FILENAME, dated_report_name, report_name
@@ -32,11 +33,7 @@ def table_row_counts(connection: duckdb.DuckDBPyConnection) -> list[tuple[str, i
 
 def contacts_per_stage(connection: duckdb.DuckDBPyConnection) -> list[tuple[str, int]]:
     """Contacts per current funnel stage, once the funnel models exist."""
-    has_stage = connection.execute(
-        "select count(*) from information_schema.columns where table_schema = 'marts'"
-        " and table_name = 'dim_contacts' and column_name = 'funnel_stage'"
-    ).fetchone()[0]
-    if not has_stage:
+    if not column_exists(connection, "marts.dim_contacts", "funnel_stage"):
         return []
     return connection.execute(
         "select funnel_stage, count(*) from marts.dim_contacts group by 1 order by 2 desc"

@@ -122,6 +122,16 @@ def table_exists(connection: duckdb.DuckDBPyConnection, qualified_name: str) -> 
     return bool(connection.execute(query, [schema, name]).fetchone()[0])
 
 
+def column_exists(connection: duckdb.DuckDBPyConnection, qualified_name: str, column: str) -> bool:
+    """Whether a table has a column (a warehouse built by an earlier version may lack it)."""
+    schema, name = qualified_name.split(".")
+    query = (
+        "select count(*) from information_schema.columns"
+        " where table_schema = ? and table_name = ? and column_name = ?"
+    )
+    return bool(connection.execute(query, [schema, name, column]).fetchone()[0])
+
+
 def _ensure_table(connection: duckdb.DuckDBPyConnection, table: str, columns: dict) -> None:
     """Create the table, or add the columns a warehouse written by an older loader lacks."""
     definition = ", ".join(f"{name} {kind}" for name, kind in columns.items())

@@ -15,12 +15,14 @@ from datetime import date, datetime
 
 import duckdb
 
+from orchestration.loading.tables import column_exists
 from orchestration.privacy.erasure import ErasureResult, carry_out, plan_erasure, save_request
 from orchestration.settings import FunnelPaths
 
+# The model's rule (ended before the end of the as-of day) read from the public columns: a home
+# whose models run on Spark holds only the public tables.
 PAST_RETENTION = """
-    select contact_id, email, funnel_stage, identified_at, last_interaction_at, retention_ends_at,
-        as_of_date
+    select contact_id, email, funnel_stage, identified_at, last_interaction_at, retention_ends_at
     from marts.dim_contacts
     where retention_ends_at < cast(as_of_date as timestamp) + interval 1 day
     order by retention_ends_at, contact_id
@@ -53,22 +55,13 @@ class RetentionReview:
     contacts: list[PastRetention]
 
 
-def _has_retention(connection: duckdb.DuckDBPyConnection) -> bool:
-    return bool(
-        connection.execute(
-            "select count(*) from information_schema.columns where table_schema = 'marts'"
-            " and table_name = 'dim_contacts' and column_name = 'retention_ends_at'"
-        ).fetchone()[0]
-    )
-
-
 def review(connection: duckdb.DuckDBPyConnection) -> RetentionReview:
     """The contacts past retention in the warehouse `connection` is open on."""
-    if not _has_retention(connection):
+    if not column_exists(connection, "marts.dim_contacts", "retention_ends_at"):
         return RetentionReview(None, [])
     rows = connection.execute(PAST_RETENTION).fetchall()
     as_of = connection.execute("select max(as_of_date) from marts.dim_contacts").fetchone()[0]
-    return RetentionReview(as_of, [PastRetention(*row[:6]) for row in rows])
+    return RetentionReview(as_of, [PastRetention(*row) for row in rows])
 
 
 def review_home(paths: FunnelPaths) -> RetentionReview:
