@@ -304,8 +304,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _run(paths: FunnelPaths, args: argparse.Namespace) -> int:
+    from orchestration import dbt_worker
     from orchestration.engines import SPARK, EngineError, home_engine, spark_dbt
-    from orchestration.summary import print_summary
 
     as_of = args.as_of or datetime.now(UTC).date().isoformat()
     try:
@@ -315,9 +315,13 @@ def _run(paths: FunnelPaths, args: argparse.Namespace) -> int:
     except EngineError as error:
         print(f"funnel run: {error}", file=sys.stderr)
         return 2
-    with _writer(paths, args) as busy:
+    with _writer(paths, args) as busy, ExitStack() as started:
         if busy:
             return EXIT_HOME_BUSY
+        if engine != SPARK:
+            # dbt imported and the project parsed on the other core while this process imports
+            # Dagster and loads the landing files (orchestration/dbt_worker.py)
+            started.enter_context(dbt_worker.running(paths.parse_state))
         _resume_erasures(paths)
         if _nothing_to_build(paths):
             print(
@@ -343,6 +347,8 @@ def _run(paths: FunnelPaths, args: argparse.Namespace) -> int:
             _apply_retention(paths)
     if not result.success:
         return _failed(result, paths, args.command)
+    from orchestration.summary import print_summary
+
     print_summary(paths, as_of, args.lang)
     return 0
 

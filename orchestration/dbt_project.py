@@ -14,13 +14,12 @@ from pathlib import Path
 from dagster_dbt import DbtCliResource, DbtProject
 from packaging.version import Version
 
+from orchestration.dbt_invocations import BUILD_FLAGS, DUCKDB_TARGET, PROJECT_TARGET
 from orchestration.engines import SPARK, SPARK_CONF_DIR, spark_dbt
 from orchestration.settings import PROJECT_DIR
 
-# The target folder as an absolute path: where the manifest and the kept parse state are, whatever
-# the directory `funnel` is started from.
 dbt_project = DbtProject(
-    project_dir=PROJECT_DIR, profiles_dir=PROJECT_DIR, target_path=PROJECT_DIR / "target"
+    project_dir=PROJECT_DIR, profiles_dir=PROJECT_DIR, target_path=PROJECT_TARGET
 )
 BESIDE_PYTHON = Path(sys.executable).parent / "dbt"
 
@@ -49,20 +48,13 @@ class FunnelDbtCliResource(DbtCliResource):
         return None
 
 
-# The pipeline's dbt commands write no JSON artifacts (manifest.json twice, run_results.json) and
-# no debug log file (every statement: about 1 s of a 15 s build on 200 contacts) in their invocation
-# folder, which is removed after the build: the run's results and errors come back as its events.
-# The parse state (partial_parse.msgpack) is written all the same.
-BUILD_FLAGS = ["--no-write-json", "--log-level-file", "none"]
-
-
 def dbt_resource() -> DbtCliResource:
     """The dbt resource of the pipeline's build, on the working warehouse whatever DBT_TARGET
     says (analysts set it to `serving` for `mf`, which has no --target: docs/metrics.md)."""
     return FunnelDbtCliResource(
         project_dir=dbt_project,
         dbt_executable=dbt_executable(),
-        target="duckdb",
+        target=DUCKDB_TARGET,
         global_config_flags=BUILD_FLAGS,
     )
 

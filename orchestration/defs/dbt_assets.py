@@ -1,20 +1,18 @@
 """The dbt project as Dagster assets: models, seeds and their data tests (as asset checks)."""
 
-import contextlib
-import os
 import shutil
 import time
-import uuid
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
-from datetime import date, timedelta
-from pathlib import Path
+from datetime import date
 from typing import Any
 
 from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, Config
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
+from orchestration import dbt_worker
 from orchestration.dbt_builds import full_refresh_reason, project_fingerprint, record_build
+from orchestration.dbt_invocations import BUILD_OP, invocation_target, keep_parse_state
 from orchestration.dbt_project import (
     dbt_project,
     environment_variable,
@@ -34,7 +32,6 @@ from orchestration.lake import sync_lake
 from orchestration.loading.tables import connect, utc_now
 from orchestration.settings import FunnelPaths
 
-PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 # The day the models are computed as of (macros/as_of.sql).
 AS_OF_VARIABLE = "FUNNEL_AS_OF"
 
@@ -94,56 +91,6 @@ def as_of_environment(as_of: str | None) -> AbstractContextManager[None]:
     return environment_variable(AS_OF_VARIABLE, as_of or "")
 
 
-def invocation_target(name: str, home_state: Path) -> Path:
-    """A new target folder for one dbt invocation, holding the home's parse state when it has
-    one: dagster-dbt then leaves it there rather than copy in the project's, which another home
-    may have written (another warehouse path, so another dbt profile): dbt would reject it and
-    parse the whole project again (about 5 s)."""
-    remove_stale_invocations(name)
-    folder = dbt_project.target_path / f"{name}-{uuid.uuid4().hex[:12]}"
-    folder.mkdir(parents=True)
-    if home_state.exists():
-        shutil.copyfile(home_state, folder / PARTIAL_PARSE_FILE)
-    return folder
-
-
-# A build removes its target folder when it ends; a killed one cannot. Older than this, a folder
-# is no running build's (a build takes minutes, hours at most).
-STALE_INVOCATION_AGE = timedelta(days=1)
-
-
-def remove_stale_invocations(name: str, target: Path = dbt_project.target_path) -> None:
-    """Remove the target folders killed builds left behind (older than STALE_INVOCATION_AGE)."""
-    cutoff = time.time() - STALE_INVOCATION_AGE.total_seconds()
-    for folder in target.glob(f"{name}-*"):
-        with contextlib.suppress(OSError):  # another run may be removing it too
-            if folder.is_dir() and folder.stat().st_mtime < cutoff:
-                shutil.rmtree(folder)
-
-
-def keep_parse_state(
-    invocation_target: Path, home_state: Path, project_target: Path | None = dbt_project.target_path
-) -> None:
-    """Keep the build's parse state for the home's next build, and as the project's
-    target/partial_parse.msgpack, which dagster-dbt copies into a build that brings none (a new
-    home) and dbt by hand reads. dbt re-parses only what changed, whatever the as-of day (not a
-    `--vars` value). Replaced atomically: another home's run may be reading the project's.
-    `project_target` None: the home's only (a Spark build's, which DuckDB's builds cannot use)."""
-    state = invocation_target / PARTIAL_PARSE_FILE
-    if not state.exists():
-        return
-    kept_states = (
-        [home_state]
-        if project_target is None
-        else [home_state, project_target / PARTIAL_PARSE_FILE]
-    )
-    for kept in kept_states:
-        kept.parent.mkdir(parents=True, exist_ok=True)
-        incoming = kept.with_name(f".{PARTIAL_PARSE_FILE}.{os.getpid()}")
-        shutil.copyfile(state, incoming)
-        os.replace(incoming, kept)
-
-
 def build_dbt_assets() -> AssetsDefinition:
     """The dbt assets of the parsed manifest (`prepare_manifest_if_needed` parses it first)."""
 
@@ -173,13 +120,17 @@ def build_dbt_assets() -> AssetsDefinition:
             context.log.info(f"dbt rebuilds every incremental model in full: {reason}.")
         started_at = utc_now()
         home_state = funnel_home.paths.parse_state
-        target = invocation_target(context.op_execution_context.op.name, home_state)
+        whole_project = not context.is_subset
+        args = build_args(reason is not None, whole_project=whole_project)
+        # dbt imported and the project parsed while the run loaded (orchestration/dbt_worker.py)
+        worker = dbt_worker.take(home_state) if whole_project else None
+        target = worker.target_path if worker else invocation_target(BUILD_OP, home_state)
         try:
             with as_of_environment(config.as_of):
-                invocation = dbt.cli(
-                    build_args(reason is not None, whole_project=not context.is_subset),
-                    context=context,
-                    target_path=target,
+                invocation = (
+                    dbt_worker.build(worker, args, context)
+                    if worker
+                    else dbt.cli(args, context=context, target_path=target)
                 )
             yield from invocation.stream()
             keep_parse_state(target, home_state)
@@ -205,7 +156,7 @@ def _build_on_spark(context: AssetExecutionContext, config: DbtBuildConfig, path
     )
     resource = spark_dbt_resource()
     started_at = utc_now()
-    target = invocation_target(context.op_execution_context.op.name, spark["parse_state"])
+    target = invocation_target(BUILD_OP, spark["parse_state"])
     try:
         with as_of_environment(config.as_of), spark_environment():
             invocation = resource.cli(

@@ -18,16 +18,16 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import ctypes
 import multiprocessing
 import os
-import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
+
+from orchestration.child_process import die_with_parent
 
 T = TypeVar("T")
 
@@ -38,18 +38,9 @@ _later: list[tuple[str, Future]] = []
 # How many `running()` blocks are open: one will wait for what `call_later` gives.
 _waited_for = 0
 
-# prctl(2): the signal a Linux process gets when the thread that started it ends.
-_PR_SET_PDEATHSIG = 1
-
-
-def _die_with_parent() -> None:
-    if sys.platform.startswith("linux"):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-
 
 def _warm_up() -> None:
-    _die_with_parent()
+    die_with_parent()
     _thread_lock_for_progress_bars()
     from orchestration.quality.gx_runner import import_great_expectations
 

@@ -23,6 +23,13 @@ def test_funnel_run_succeeds_and_prints_the_summary(run: Run) -> None:
     assert str(run.home / "warehouse.duckdb") in run.result.stdout
 
 
+def test_the_build_ran_in_dbt_started_ahead(run: Run) -> None:
+    """`funnel run` imports dbt and parses the project while it loads (orchestration/
+    dbt_worker.py): the build ran there, and its parse state is kept for the home's next build."""
+    assert "Running dbt command (dbt started ahead)" in run.result.stdout + run.result.stderr
+    assert (run.home / "dbt" / "partial_parse.msgpack").is_file()
+
+
 @pytest.mark.parametrize(
     "entity", ["companies", "contacts", "engagement_events", "sales_activities", "opportunities"]
 )

@@ -28,7 +28,7 @@ def test_it_loads_no_dbt_adapter_in_the_pipeline_process() -> None:
 
 
 def test_the_build_parse_state_is_kept_for_the_home_and_the_project(tmp_path: Path) -> None:
-    from orchestration.defs.dbt_assets import PARTIAL_PARSE_FILE, keep_parse_state
+    from orchestration.dbt_invocations import PARTIAL_PARSE_FILE, keep_parse_state
 
     target, home_state = tmp_path / "target", tmp_path / "home" / "dbt" / PARTIAL_PARSE_FILE
     invocation = target / "funnel_dbt_assets-1"
@@ -47,7 +47,7 @@ def test_a_build_starts_from_its_home_s_parse_state_when_it_has_one(tmp_path: Pa
     """dagster-dbt copies the project's parse state into a build's target folder only when the
     folder holds none: a home's own state must be there first (the project's may be another
     home's, which dbt rejects because the warehouse path is part of the profile)."""
-    from orchestration.defs.dbt_assets import PARTIAL_PARSE_FILE, invocation_target
+    from orchestration.dbt_invocations import PARTIAL_PARSE_FILE, invocation_target
 
     home_state = tmp_path / "dbt" / PARTIAL_PARSE_FILE
     folders = [invocation_target("funnel_dbt_assets", home_state)]
@@ -65,7 +65,7 @@ def test_a_build_starts_from_its_home_s_parse_state_when_it_has_one(tmp_path: Pa
 
 
 def test_folders_left_by_killed_builds_are_removed_once_a_day_old(tmp_path: Path) -> None:
-    from orchestration.defs.dbt_assets import STALE_INVOCATION_AGE, remove_stale_invocations
+    from orchestration.dbt_invocations import STALE_INVOCATION_AGE, remove_stale_invocations
 
     left, running, other = (tmp_path / n for n in ("build-old", "build-new", "other-old"))
     for folder in (left, running, other):
@@ -78,8 +78,8 @@ def test_folders_left_by_killed_builds_are_removed_once_a_day_old(tmp_path: Path
 
 
 def test_the_target_folder_is_the_project_s_whatever_the_working_directory() -> None:
+    from orchestration.dbt_invocations import keep_parse_state
     from orchestration.dbt_project import dbt_project
-    from orchestration.defs.dbt_assets import keep_parse_state
     from orchestration.settings import PROJECT_DIR
 
     assert dbt_project.target_path == PROJECT_DIR / "target"
