@@ -85,10 +85,12 @@ def print_summary(paths: FunnelPaths, as_of: str, lang: str = "en") -> None:
     print(f"  landing files       {paths.landing}")
     published = as_of_of(paths.serving)
     if published is not None and published.isoformat() != as_of:
-        print(
-            f"  published for BI    {paths.serving}  left as of {published}, a later day than this"
-            " run's (`funnel run --publish` replaces it)"
+        why = (
+            "a later day than this run's (`funnel run --publish` replaces it)"
+            if published.isoformat() > as_of
+            else "this run did not publish (its log says why)"
         )
+        print(f"  published for BI    {paths.serving}  left as of {published}, {why}")
         day = date.fromisoformat(as_of)
         report = paths.reports / dated_report_name(day, lang)
         others = [dated_report_name(day, other) for other in LANGUAGES if other != lang]

@@ -31,6 +31,7 @@ SHARED_SESSION_FIXTURES = {
         "tests/e2e/test_funnel_run.py",
         "tests/e2e/test_metrics.py",
         "tests/e2e/test_publication_moves_forward.py",
+        "tests/e2e/test_run_launched_by_dagster.py",
         "tests/e2e/test_spark_parity.py",
     ),
     "clean_base": (

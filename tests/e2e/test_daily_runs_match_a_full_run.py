@@ -21,6 +21,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from dagster import AssetKey, DagsterInstance
+from warehouses import base_tables, differences
 
 from orchestration.contract import ENTITIES
 from orchestration.settings import PROJECT_DIR
@@ -109,61 +110,10 @@ def homes(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return daily, once
 
 
-def _tables(warehouse: Path, schema: str) -> list[str]:
-    with duckdb.connect(str(warehouse), read_only=True) as connection:
-        return [
-            name
-            for (name,) in connection.execute(
-                "select table_name from information_schema.tables"
-                " where table_schema = ? and table_type = 'BASE TABLE' order by 1",
-                [schema],
-            ).fetchall()
-        ]
-
-
-def _public_tables(warehouse: Path) -> list[str]:
-    return _tables(warehouse, "marts")
-
-
-# When the build that computed a row started, and when the record was loaded: each differs
-# between the two homes by design.
-WHEN_BUILT_OR_LOADED = {"built_at", "loaded_at"}
-
-
-def _compared_columns(connection: duckdb.DuckDBPyConnection, table: str) -> str:
-    """A table's columns but WHEN_BUILT_OR_LOADED."""
-    described = connection.execute(f"describe once.{table}").fetchall()
-    return ", ".join(f'"{name}"' for name, *_ in described if name not in WHEN_BUILT_OR_LOADED)
-
-
-def _differences(daily: Path, once: Path, tables: list[str]) -> dict[str, str]:
-    """The tables (`schema.table`) whose rows differ between the two homes, and how."""
-    differences = {}
-    with duckdb.connect() as connection:
-        connection.execute(f"attach '{daily / 'warehouse.duckdb'}' as daily (read_only)")
-        connection.execute(f"attach '{once / 'warehouse.duckdb'}' as once (read_only)")
-        for table in tables:
-            rows = connection.execute(f"select count(*) from once.{table}").fetchone()[0]
-            columns = _compared_columns(connection, table)
-            only_daily, only_once = (
-                connection.execute(
-                    f"select count(*) from (select {columns} from {left}.{table}"
-                    f" except all select {columns} from {right}.{table})"
-                ).fetchone()[0]
-                for left, right in (("daily", "once"), ("once", "daily"))
-            )
-            if only_daily or only_once:
-                differences[table] = (
-                    f"{only_daily} rows only in the daily home, {only_once} only in the full"
-                    f" run's (of {rows})"
-                )
-    return differences
-
-
 def test_daily_runs_leave_the_same_public_tables_as_one_full_run(homes) -> None:
     daily, once = homes
-    tables = _public_tables(once / "warehouse.duckdb")
-    assert tables == _public_tables(daily / "warehouse.duckdb")
+    tables = base_tables(once / "warehouse.duckdb", "marts")
+    assert tables == base_tables(daily / "warehouse.duckdb", "marts")
     assert "dim_contacts" in tables and "fct_funnel_transitions" in tables
     loads = []
     for home in (daily, once):
@@ -171,7 +121,7 @@ def test_daily_runs_leave_the_same_public_tables_as_one_full_run(homes) -> None:
             query = "select count(distinct load_id) from raw._load_manifest"
             loads.append(connection.execute(query).fetchone()[0])
     assert loads == [1 + len(DAYS), 1], f"loads (daily home, full run's): {loads}"
-    assert not _differences(daily, once, [f"marts.{table}" for table in tables])
+    assert not differences(daily, once, [f"marts.{table}" for table in tables])
 
 
 # Intermediate tables that record the builds themselves, not what the base says: each differs
@@ -188,11 +138,11 @@ def test_daily_runs_leave_the_same_intermediate_tables_as_one_full_run(homes) ->
     state from day to day must hold what a full build computes, not only pass it on to the
     public tables equal."""
     daily, once = homes
-    tables = _tables(once / "warehouse.duckdb", "intermediate")
-    assert tables == _tables(daily / "warehouse.duckdb", "intermediate")
+    tables = base_tables(once / "warehouse.duckdb", "intermediate")
+    assert tables == base_tables(daily / "warehouse.duckdb", "intermediate")
     assert set(tables) >= BUILD_RECORDS
     compared = [f"intermediate.{t}" for t in tables if t not in BUILD_RECORDS]
-    assert not _differences(daily, once, compared)
+    assert not differences(daily, once, compared)
 
 
 def test_a_daily_run_adds_the_day_s_events_and_keeps_the_others(homes) -> None:
@@ -226,7 +176,7 @@ def test_the_daily_publications_hold_the_warehouse_s_public_tables(homes) -> Non
     with duckdb.connect() as connection:
         connection.execute(f"attach '{daily / 'warehouse.duckdb'}' as warehouse (read_only)")
         connection.execute(f"attach '{daily / 'serving.duckdb'}' as serving (read_only)")
-        for table in _public_tables(daily / "serving.duckdb"):
+        for table in base_tables(daily / "serving.duckdb", "marts"):
             columns = ", ".join(
                 f'"{name}"'
                 for name, *_ in connection.execute(f"describe serving.marts.{table}").fetchall()
