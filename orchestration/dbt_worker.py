@@ -14,8 +14,9 @@ One worker, one build, in the invocation folder it parsed into. A build it canno
 on Spark, a second build in the same command, another home's build, a worker that died. The
 parse depends only on the project's files and the profile's environment (FUNNEL_HOME, the
 memory limit), both fixed before the worker starts; the as-of day is read when compiling
-(macros/as_of.sql), so the build's environment may set it. A worker given no command exits when
-its standard input closes (the run ended before its build), and with the process that started it.
+(macros/as_of.sql), so the build's environment may set it. A worker no build took is killed
+when the run ends (it holds nothing but its folder, which is removed); it exits by itself when
+its standard input closes before a command, and dies with the process that started it.
 """
 
 from __future__ import annotations
