@@ -4,6 +4,7 @@ as the `dbt` command does, and leaves nothing behind when no build takes it."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -20,10 +21,26 @@ from orchestration.dbt_project import dbt_executable
 from orchestration.settings import PROJECT_DIR
 
 
+@pytest.fixture(scope="module")
+def parsed_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A home holding its kept parse state, as after its first build: a worker, or `dbt`, then
+    reads it instead of parsing the project in full (about 5 s each)."""
+    home = tmp_path_factory.mktemp("parsed_home")
+    subprocess.run(
+        [dbt_executable(), *BUILD_FLAGS, "parse", "--target", DUCKDB_TARGET],
+        env={**dbt_environment(home / "dbt"), "FUNNEL_HOME": str(home)},
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        check=True,
+    )
+    return home
+
+
 @pytest.fixture
-def home_state(funnel_home: Path) -> Path:
-    """Where the test's home keeps its parse state (it has none yet: the worker parses in full)."""
-    return funnel_home / "dbt" / PARTIAL_PARSE_FILE
+def home_state(parsed_home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Where the test's home keeps its parse state."""
+    monkeypatch.setenv("FUNNEL_HOME", str(parsed_home))
+    return parsed_home / "dbt" / PARTIAL_PARSE_FILE
 
 
 def _events(output: bytes) -> list[dict]:
@@ -42,10 +59,13 @@ def _run_by_worker(home_state: Path, command: list[str]) -> tuple[int, list[dict
         dbt_worker._discard(worker)
 
 
-def _run_by_dbt(tmp_path: Path, command: list[str]) -> tuple[int, list[dict]]:
+def _run_by_dbt(home_state: Path, tmp_path: Path, command: list[str]) -> tuple[int, list[dict]]:
+    target = tmp_path / "by-dbt"
+    target.mkdir()
+    shutil.copyfile(home_state, target / PARTIAL_PARSE_FILE)
     process = subprocess.run(
         [dbt_executable(), *command],
-        env=dbt_environment(tmp_path / "by-dbt"),
+        env=dbt_environment(target),
         cwd=PROJECT_DIR,
         capture_output=True,
         timeout=300,
@@ -62,7 +82,7 @@ def test_the_worker_answers_a_command_as_dbt_does(home_state: Path, tmp_path: Pa
     command, and the parse state it wrote (for the home's next build) is in its folder."""
     command = [*BUILD_FLAGS, "ls", "--resource-type", "model", "--target", DUCKDB_TARGET]
     code, events, target = _run_by_worker(home_state, command)
-    dbt_code, dbt_events = _run_by_dbt(tmp_path, command)
+    dbt_code, dbt_events = _run_by_dbt(home_state, tmp_path, command)
     assert code == dbt_code == 0
     assert _listed(events) == _listed(dbt_events)
     assert "b2b_funnel.marts.dim_contacts" in _listed(events)
@@ -72,7 +92,7 @@ def test_the_worker_answers_a_command_as_dbt_does(home_state: Path, tmp_path: Pa
 def test_a_failing_command_exits_as_dbt_does(home_state: Path, tmp_path: Path) -> None:
     command = [*BUILD_FLAGS, "run-operation", "no_such_macro", "--target", DUCKDB_TARGET]
     code, events, _ = _run_by_worker(home_state, command)
-    dbt_code, dbt_events = _run_by_dbt(tmp_path, command)
+    dbt_code, dbt_events = _run_by_dbt(home_state, tmp_path, command)
     assert code == dbt_code != 0
     errors = [e["info"]["msg"] for e in events if e["info"]["level"] == "error"]
     assert errors and errors == [
