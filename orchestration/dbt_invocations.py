@@ -79,7 +79,7 @@ def keep_parse_state(
         os.replace(incoming, kept)
 
 
-def dbt_environment(target_path: Path, project_dir: Path = PROJECT_DIR) -> dict[str, str]:
+def dbt_environment(target_path: Path) -> dict[str, str]:
     """This process's environment as dagster-dbt gives it to the `dbt` process it starts
     (`DbtCliResource.cli`): JSON log lines on stdout, the invocation's own target and log
     folder, the project's profiles."""
@@ -91,6 +91,6 @@ def dbt_environment(target_path: Path, project_dir: Path = PROJECT_DIR) -> dict[
         "DBT_LOG_FORMAT": "json",
         "DBT_TARGET_PATH": str(target_path),
         "DBT_LOG_PATH": str(target_path),
-        "DBT_PROFILES_DIR": str(project_dir),
-        "DBT_PROJECT_DIR": str(project_dir),
+        "DBT_PROFILES_DIR": str(PROJECT_DIR),
+        "DBT_PROJECT_DIR": str(PROJECT_DIR),
     }
