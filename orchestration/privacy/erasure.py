@@ -62,7 +62,13 @@ from orchestration.loading.tables import (
     raw_table,
     table_exists,
 )
-from orchestration.privacy.person import NORMALISED_EMAIL, Person, find_person, person_rows
+from orchestration.privacy.person import (
+    NORMALISED_EMAIL,
+    Person,
+    find_person,
+    identifier_pattern,
+    person_rows,
+)
 from orchestration.privacy.suppression import CONTACT_ID, EMAIL, ERASED, PRIVACY_FOLDER, Suppression
 from orchestration.settings import FunnelPaths
 
@@ -275,7 +281,7 @@ def traces(home: Path, needles: Iterable[str]) -> list[Path]:
 
 
 def _matches_record(
-    fields: Iterable[str | None], text: str, request: ErasureRequest, lowered_needles: list[str]
+    fields: Iterable[str | None], text: str, request: ErasureRequest, needles: re.Pattern | None
 ) -> bool:
     ids, emails = set(request.contact_ids), set(request.emails)
     for value in fields:
@@ -284,8 +290,7 @@ def _matches_record(
         stripped = value.strip()
         if stripped in ids or stripped.lower() in emails:
             return True
-    lowered = text.lower()
-    return any(n in lowered for n in lowered_needles)
+    return needles is not None and needles.search(text.lower()) is not None
 
 
 def _rewrite_text(path: Path, request: ErasureRequest, kind: str) -> tuple[bool, set[str]]:
@@ -295,7 +300,8 @@ def _rewrite_text(path: Path, request: ErasureRequest, kind: str) -> tuple[bool,
     encoding = detect_encoding(raw[:4096], _is_utf8(raw))
     text = raw.decode(encoding)
     lines = text.splitlines(keepends=True)
-    needles = [n.lower() for n in request.identifiers]
+    pattern = identifier_pattern(request.identifiers, "python")
+    needles = re.compile(pattern) if pattern else None
     kept: list[str] = []
     removed_ids: set[str] = set()
     if kind == "json":
@@ -363,7 +369,7 @@ def _text_columns_condition(
     connection: duckdb.DuckDBPyConnection, relation: str, request: ErasureRequest
 ) -> str | None:
     """A condition true on the rows of `relation` that hold the person: a text column that is
-    one of their ids or emails, or that contains one (None: no text column). Never null: a
+    one of their ids or emails, or that holds one whole (None: no text column). Never null: a
     row whose text columns are null is not theirs, and `not (condition)` must keep it."""
     columns = [
         name
@@ -376,7 +382,8 @@ def _text_columns_condition(
     emails = ", ".join(_literal(e) for e in request.emails) or "null"
     # one pattern for every needle: a batch of many people costs one match per value, not one
     # per needle
-    needles = _literal(_any_of(n.lower() for n in request.needles)) if request.needles else None
+    pattern = identifier_pattern(request.needles)
+    needles = _literal(pattern) if pattern else None
     parts = []
     for column in columns:
         quoted = f'"{column}"'
@@ -389,14 +396,6 @@ def _text_columns_condition(
 
 def _literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
-
-
-RE2_SPECIAL = re.compile(r"([\\.+*?()|\[\]{}^$])")
-
-
-def _any_of(texts: Iterable[str]) -> str:
-    """A regular expression (RE2, DuckDB's) matching any of the texts, literally."""
-    return "|".join(RE2_SPECIAL.sub(r"\\\1", text) for text in sorted(set(texts)))
 
 
 def _rewrite_parquet(path: Path, request: ErasureRequest) -> tuple[bool, set[str]]:

@@ -17,6 +17,7 @@ are the same rows in between and are not listed.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -28,6 +29,24 @@ from orchestration.loading.tables import MANIFEST_TABLE, QUARANTINE_TABLE
 NORMALISED_EMAIL = "nullif(nfc_normalize(lower(trim({}))), '')"
 MAPPING_TABLE = "intermediate.int_contact_ids_mapped"
 
+# An identifier is in a text where no letter or digit touches it: "c1" is in `{"id": "c1"}` and
+# in "c1, c2", not in "c10" nor in a load id whose hex spells it; "anne@x.fr" is in "<anne@x.fr>."
+# and not in "joanne@x.fr". A text merely containing another person's id is not theirs.
+NOT_ALPHANUMERIC = {"sql": r"[^\pL\pN]", "python": r"[\W_]"}  # RE2 (DuckDB), Python's re
+RE2_SPECIAL = re.compile(r"([\\.+*?()|\[\]{}^$])")
+
+
+def identifier_pattern(identifiers: Iterable[str], dialect: str = "sql") -> str | None:
+    """A regular expression matching any of the identifiers, literally, lower-cased, where no
+    letter or digit touches it (search lower-cased text with it); None for no identifier."""
+    texts = sorted({i.lower() for i in identifiers if i})
+    if not texts:
+        return None
+    edge = NOT_ALPHANUMERIC[dialect]
+    alternatives = "|".join(RE2_SPECIAL.sub(r"\\\1", text) for text in texts)
+    return f"(^|{edge})({alternatives})($|{edge})"
+
+
 # what was delivered: table -> the condition a row of the person meets
 SOURCE_TABLES = {
     "raw.contacts": "contact_id in (select id from person_ids)"
@@ -37,25 +56,30 @@ SOURCE_TABLES = {
     "raw.sales_activities": "contact_id in (select id from person_ids)",
     "raw.opportunities": "contact_id in (select id from person_ids)",
 }
-QUARANTINED_EMAIL = NORMALISED_EMAIL.format("raw_record ->> 'email'")
 # a line refused as a record keeps its columns as a JSON object; a line that is no record (a
-# broken quote, a wrong column count) keeps its text, searched for the identifiers themselves
+# broken quote, a wrong column count) keeps its text, searched for the identifiers themselves.
+# The record is null for such a line: DuckDB may evaluate `->>` on rows a `case` leaves out.
+IS_RECORD = "json_valid(raw_record) and json_type(raw_record) = 'OBJECT'"
+QUARANTINED_RECORD = f"(case when {IS_RECORD} then raw_record end)"
+QUARANTINED_ID = f"{QUARANTINED_RECORD} ->> 'contact_id'"
+QUARANTINED_EMAIL = NORMALISED_EMAIL.format(f"{QUARANTINED_RECORD} ->> 'email'")
 QUARANTINE_CONDITION = f"""
     entity in ('contacts', 'engagement_events', 'sales_activities', 'opportunities')
     and case
-        when json_valid(raw_record) and json_type(raw_record) = 'OBJECT' then
-            raw_record ->> 'contact_id' in (select id from person_ids)
+        when {IS_RECORD} then
+            {QUARANTINED_ID} in (select id from person_ids)
             or {QUARANTINED_EMAIL} in (select email from person_emails)
         else
-            exists (select 1 from person_ids where contains(raw_record, id))
-            or exists (select 1 from person_emails where contains(lower(raw_record), email))
+            exists (
+                select 1 from person_pattern where regexp_matches(lower(raw_record), pattern)
+            )
     end
 """
 # the contact lines refused at load that are records: they still say which ids and emails go
 # together (the person's events may name the id of a contact line the load refused)
 QUARANTINED_CONTACTS = f"""(
     select raw_record from {QUARANTINE_TABLE}
-    where entity = 'contacts' and json_valid(raw_record) and json_type(raw_record) = 'OBJECT'
+    where entity = 'contacts' and {IS_RECORD}
 )"""
 # what the models derived, keyed by the person's surviving contact_id
 DERIVED_TABLES = {
@@ -104,6 +128,10 @@ def _bind(connection: duckdb.DuckDBPyConnection, person: Person) -> None:
     """Make the person's identifiers the temp tables the queries read."""
     connection.execute("create or replace temp table person_ids (id varchar)")
     connection.execute("create or replace temp table person_emails (email varchar)")
+    connection.execute("create or replace temp table person_pattern (pattern varchar)")
+    pattern = identifier_pattern(person.contact_ids | person.emails)
+    if pattern:
+        connection.execute("insert into person_pattern values (?)", [pattern])
     if person.contact_ids:
         connection.executemany(
             "insert into person_ids values (?)", [[i] for i in sorted(person.contact_ids)]
@@ -142,7 +170,7 @@ def find_person(
                 f"""
                 select contact_id from raw.contacts
                 where {NORMALISED_EMAIL.format("email")} in (select email from person_emails)
-                union select raw_record ->> 'contact_id' from {QUARANTINED_CONTACTS}
+                union select {QUARANTINED_ID} from {QUARANTINED_CONTACTS}
                 where {QUARANTINED_EMAIL} in (select email from person_emails)
                 {
                     f'''union select source_contact_id from {MAPPING_TABLE}
@@ -163,7 +191,7 @@ def find_person(
                 select {NORMALISED_EMAIL.format("email")} from raw.contacts
                 where contact_id in (select id from person_ids)
                 union select {QUARANTINED_EMAIL} from {QUARANTINED_CONTACTS}
-                where raw_record ->> 'contact_id' in (select id from person_ids)
+                where {QUARANTINED_ID} in (select id from person_ids)
                 """
             ).fetchall()
             if row[0] is not None

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import duckdb
 
-from orchestration.privacy.erasure import ErasureRequest, _rewrite_parquet
+from orchestration.loading.tables import QUARANTINE_TABLE
+from orchestration.privacy.erasure import (
+    ErasureRequest,
+    _rewrite_parquet,
+    _rewrite_text,
+    erase_from_warehouse,
+)
+from orchestration.privacy.person import Person, person_rows
+from orchestration.settings import FunnelPaths
 
 
 def _request(contact_ids: list[str], emails: list[str]) -> ErasureRequest:
@@ -54,3 +63,72 @@ def test_identifiers_are_matched_literally_in_a_batch(tmp_path: Path) -> None:
     changed, _ = _rewrite_parquet(path, _request(["(c-9)"], ["a.b+tag@acme.fr"]))
     assert changed
     assert [r[0] for r in _rows(path)] == ["e2", "e4", "e5", "e6"]
+
+
+# An identifier counts where no letter or digit touches it: another person's longer id or email,
+# or a load id whose hex happens to spell a short contact id, is not the person's.
+ERASED_PERSON = _request(["c1"], ["anne.martin@example.fr"])
+RECORDS = [  # (key, text, erased)
+    ("r1", "c1", True),
+    ("r2", "Anne.Martin@Example.FR", True),
+    ("r3", '{"contact_id": "c1", "note": "x"}', True),
+    ("r4", "wrote from anne.martin@example.fr.", True),
+    ("r5", "c10", False),
+    ("r6", "joanne.martin@example.fr", False),
+    ("r7", "20261204T181658Z-ab3c1f00", False),
+    ("r8", "anne.martin@example.fra", False),
+]
+KEPT = [key for key, _, erased in RECORDS if not erased]
+
+
+def test_a_parquet_rewrite_erases_whole_identifiers_only(tmp_path: Path) -> None:
+    path = tmp_path / "events.parquet"
+    with duckdb.connect() as connection:
+        connection.execute("create table t (record_id varchar, payload varchar)")
+        connection.executemany("insert into t values (?, ?)", [r[:2] for r in RECORDS])
+        connection.execute(f"copy t to '{path}' (format parquet)")
+    _rewrite_parquet(path, ERASED_PERSON)
+    assert [r[0] for r in _rows(path)] == KEPT
+
+
+def test_a_text_rewrite_erases_whole_identifiers_only(tmp_path: Path) -> None:
+    path = tmp_path / "events.csv"
+    with path.open("w", newline="", encoding="utf-8") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(["record_id", "payload"])
+        writer.writerows(r[:2] for r in RECORDS)
+    _rewrite_text(path, ERASED_PERSON, "csv")
+    with path.open(newline="", encoding="utf-8") as stream:
+        assert [row["record_id"] for row in csv.DictReader(stream)] == KEPT
+
+
+def test_a_warehouse_erasure_deletes_whole_identifiers_only(tmp_path: Path) -> None:
+    warehouse = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute("create schema raw")
+        connection.execute(
+            "create table raw._opted_out_contacts (contact_id varchar, load_id varchar)"
+        )
+        connection.executemany(
+            "insert into raw._opted_out_contacts values (?, ?)", [r[:2] for r in RECORDS]
+        )
+    erase_from_warehouse(FunnelPaths(tmp_path), ERASED_PERSON)
+    with duckdb.connect(str(warehouse)) as connection:
+        kept = connection.execute("select contact_id from raw._opted_out_contacts order by 1")
+        assert [key for (key,) in kept.fetchall()] == KEPT
+
+
+def test_a_quarantined_line_that_is_no_record_is_theirs_by_whole_identifiers() -> None:
+    with duckdb.connect() as connection:
+        connection.execute("create schema raw")
+        connection.execute(
+            f"create table {QUARANTINE_TABLE} (entity varchar, raw_record varchar,"
+            " quarantined_at timestamp, file_path varchar, line_number bigint)"
+        )
+        connection.executemany(
+            f"insert into {QUARANTINE_TABLE} values ('contacts', ?, null, ?, 1)",
+            [(text, key) for key, text, _ in RECORDS],
+        )
+        rows = person_rows(connection, Person({"c1"}, {"anne.martin@example.fr"}))
+    found = {row["file_path"] for row in rows[QUARANTINE_TABLE]}
+    assert found == {key for key, _, erased in RECORDS if erased}
