@@ -54,6 +54,7 @@ from orchestration.contract import ENTITIES
 from orchestration.durable import fsync_path
 from orchestration.loading.discovery import FILE_SUFFIXES
 from orchestration.loading.sniffing import detect_encoding, file_hash, sniff_dialect
+from orchestration.loading.sql import literal
 from orchestration.loading.tables import (
     ERASURES_TABLE,
     MANIFEST_TABLE,
@@ -378,12 +379,12 @@ def _text_columns_condition(
     ]
     if not columns:
         return None
-    ids = ", ".join(_literal(i) for i in request.contact_ids) or "null"
-    emails = ", ".join(_literal(e) for e in request.emails) or "null"
+    ids = ", ".join(literal(i) for i in request.contact_ids) or "null"
+    emails = ", ".join(literal(e) for e in request.emails) or "null"
     # one pattern for every needle: a batch of many people costs one match per value, not one
     # per needle
     pattern = identifier_pattern(request.needles)
-    needles = _literal(pattern) if pattern else None
+    needles = literal(pattern) if pattern else None
     parts = []
     for column in columns:
         quoted = f'"{column}"'
@@ -394,15 +395,11 @@ def _text_columns_condition(
     return "coalesce(" + " or ".join(parts) + ", false)"
 
 
-def _literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def _rewrite_parquet(path: Path, request: ErasureRequest) -> tuple[bool, set[str]]:
     """Rewrite a Parquet file without the person's rows; whether it changed, and the contact ids
     of the rows removed."""
     with duckdb.connect() as connection:
-        relation = f"read_parquet({_literal(str(path))})"
+        relation = f"read_parquet({literal(str(path))})"
         condition = _text_columns_condition(connection, relation, request)
         if condition is None:
             return False, set()
@@ -414,7 +411,7 @@ def _rewrite_parquet(path: Path, request: ErasureRequest) -> tuple[bool, set[str
             return False, set()
         staging = path.with_name(f".{path.name}.{uuid.uuid4().hex}.{LEFTOVER_SUFFIX}")
         connection.execute(
-            f"copy (select * from {relation} where not ({condition})) to {_literal(str(staging))}"
+            f"copy (select * from {relation} where not ({condition})) to {literal(str(staging))}"
             " (format parquet)"
         )
     with staging.open("rb") as written:

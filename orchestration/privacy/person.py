@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
+from orchestration.loading.sql import literal
 from orchestration.loading.tables import MANIFEST_TABLE, QUARANTINE_TABLE
 
 # normalised as the staging models normalise emails (macro normalize_email)
@@ -63,18 +64,7 @@ IS_RECORD = "json_valid(raw_record) and json_type(raw_record) = 'OBJECT'"
 QUARANTINED_RECORD = f"(case when {IS_RECORD} then raw_record end)"
 QUARANTINED_ID = f"{QUARANTINED_RECORD} ->> 'contact_id'"
 QUARANTINED_EMAIL = NORMALISED_EMAIL.format(f"{QUARANTINED_RECORD} ->> 'email'")
-QUARANTINE_CONDITION = f"""
-    entity in ('contacts', 'engagement_events', 'sales_activities', 'opportunities')
-    and case
-        when {IS_RECORD} then
-            {QUARANTINED_ID} in (select id from person_ids)
-            or {QUARANTINED_EMAIL} in (select email from person_emails)
-        else
-            exists (
-                select 1 from person_pattern where regexp_matches(lower(raw_record), pattern)
-            )
-    end
-"""
+
 # the contact lines refused at load that are records: they still say which ids and emails go
 # together (the person's events may name the id of a contact line the load refused)
 QUARANTINED_CONTACTS = f"""(
@@ -124,14 +114,26 @@ def _exists(connection: duckdb.DuckDBPyConnection, table: str) -> bool:
     )
 
 
+def _quarantine_condition(person: Person) -> str:
+    """The condition a quarantined line of the person meets (the person's tables bound)."""
+    pattern = identifier_pattern(person.contact_ids | person.emails)
+    # the pattern as a constant: DuckDB compiles it once, not once per line
+    in_text = f"regexp_matches(lower(raw_record), {literal(pattern)})" if pattern else "false"
+    return f"""
+        entity in ('contacts', 'engagement_events', 'sales_activities', 'opportunities')
+        and case
+            when {IS_RECORD} then
+                {QUARANTINED_ID} in (select id from person_ids)
+                or {QUARANTINED_EMAIL} in (select email from person_emails)
+            else {in_text}
+        end
+    """
+
+
 def _bind(connection: duckdb.DuckDBPyConnection, person: Person) -> None:
     """Make the person's identifiers the temp tables the queries read."""
     connection.execute("create or replace temp table person_ids (id varchar)")
     connection.execute("create or replace temp table person_emails (email varchar)")
-    connection.execute("create or replace temp table person_pattern (pattern varchar)")
-    pattern = identifier_pattern(person.contact_ids | person.emails)
-    if pattern:
-        connection.execute("insert into person_pattern values (?)", [pattern])
     if person.contact_ids:
         connection.executemany(
             "insert into person_ids values (?)", [[i] for i in sorted(person.contact_ids)]
@@ -230,7 +232,7 @@ def person_rows(connection: duckdb.DuckDBPyConnection, person: Person) -> dict[s
     if _exists(connection, QUARANTINE_TABLE):
         rows[QUARANTINE_TABLE] = _fetch(
             connection,
-            f"select * from {QUARANTINE_TABLE} where {QUARANTINE_CONDITION}"
+            f"select * from {QUARANTINE_TABLE} where {_quarantine_condition(person)}"
             " order by quarantined_at, file_path, line_number",
         )
     surviving = f"select contact_id from {MAPPING_TABLE} where source_contact_id in"
