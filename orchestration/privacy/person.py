@@ -39,13 +39,18 @@ RE2_SPECIAL = re.compile(r"([\\.+*?()|\[\]{}^$])")
 
 def identifier_pattern(identifiers: Iterable[str], dialect: str = "sql") -> str | None:
     """A regular expression matching any of the identifiers, literally, lower-cased, where no
-    letter or digit touches it (search lower-cased text with it); None for no identifier."""
+    letter or digit touches it (search lower-cased text with it); None for no identifier. An
+    identifier that begins or ends with a sign (`+33 ...`, `(c-9)`) is its own edge there."""
     texts = sorted({i.lower() for i in identifiers if i})
     if not texts:
         return None
     edge = NOT_ALPHANUMERIC[dialect]
-    alternatives = "|".join(RE2_SPECIAL.sub(r"\\\1", text) for text in texts)
-    return f"(^|{edge})({alternatives})($|{edge})"
+    alternatives = []
+    for text in texts:
+        before = f"(^|{edge})" if text[0].isalnum() else ""
+        after = f"($|{edge})" if text[-1].isalnum() else ""
+        alternatives.append(before + RE2_SPECIAL.sub(r"\\\1", text) + after)
+    return "|".join(alternatives)
 
 
 # what was delivered: table -> the condition a row of the person meets
