@@ -48,6 +48,7 @@ from pathlib import Path
 from urllib.parse import quote, quote_plus
 
 import duckdb
+import pyarrow
 
 from orchestration.compaction import rewrite
 from orchestration.contract import ENTITIES
@@ -281,9 +282,25 @@ def traces(home: Path, needles: Iterable[str]) -> list[Path]:
 # -- landing files --------------------------------------------------------------------------------
 
 
+def _lines_holding(lines: list[str], identifiers: list[str]) -> set[str]:
+    """The lines that hold one of the identifiers whole: matched by DuckDB with the pattern the
+    warehouse's erasure uses (one pass, whatever the number of identifiers)."""
+    pattern = identifier_pattern(identifiers)
+    if pattern is None or not lines:
+        return set()
+    with duckdb.connect() as connection:
+        connection.register("lines_read", pyarrow.table({"line": lines}))
+        held = connection.execute(
+            "select distinct line from lines_read where regexp_matches(lower(line), ?)",
+            [pattern],
+        ).fetchall()
+    return {line for (line,) in held}
+
+
 def _matches_record(
-    fields: Iterable[str | None], text: str, request: ErasureRequest, needles: re.Pattern | None
+    fields: Iterable[str | None], lines: list[str], request: ErasureRequest, held: set[str]
 ) -> bool:
+    """Whether a record (its fields, and the lines it spans) is the person's."""
     ids, emails = set(request.contact_ids), set(request.emails)
     for value in fields:
         if value is None:
@@ -291,7 +308,7 @@ def _matches_record(
         stripped = value.strip()
         if stripped in ids or stripped.lower() in emails:
             return True
-    return needles is not None and needles.search(text.lower()) is not None
+    return any(line in held for line in lines)
 
 
 def _rewrite_text(path: Path, request: ErasureRequest, kind: str) -> tuple[bool, set[str]]:
@@ -301,8 +318,7 @@ def _rewrite_text(path: Path, request: ErasureRequest, kind: str) -> tuple[bool,
     encoding = detect_encoding(raw[:4096], _is_utf8(raw))
     text = raw.decode(encoding)
     lines = text.splitlines(keepends=True)
-    pattern = identifier_pattern(request.identifiers, "python")
-    needles = re.compile(pattern) if pattern else None
+    held = _lines_holding(lines, request.identifiers)
     kept: list[str] = []
     removed_ids: set[str] = set()
     if kind == "json":
@@ -312,7 +328,7 @@ def _rewrite_text(path: Path, request: ErasureRequest, kind: str) -> tuple[bool,
             except ValueError:
                 record = None
             fields = [str(v) for v in record.values()] if isinstance(record, dict) else []
-            if not _matches_record(fields, line, request, needles):
+            if not _matches_record(fields, [line], request, held):
                 kept.append(line)
             elif isinstance(record, dict) and record.get("contact_id"):
                 removed_ids.add(str(record["contact_id"]).strip())
@@ -331,7 +347,7 @@ def _rewrite_text(path: Path, request: ErasureRequest, kind: str) -> tuple[bool,
             for fields in reader:
                 end = reader.line_num
                 record_text = "".join(body[start:end])
-                if not _matches_record(fields, record_text, request, needles):
+                if not _matches_record(fields, body[start:end], request, held):
                     kept.append(record_text)
                 elif id_at is not None and id_at < len(fields) and fields[id_at].strip():
                     removed_ids.add(fields[id_at].strip())
@@ -339,7 +355,7 @@ def _rewrite_text(path: Path, request: ErasureRequest, kind: str) -> tuple[bool,
         except csv.Error:
             # past a quote the csv module cannot read: the rest, line by line
             for line in body[start:]:
-                if not _matches_record([], line, request, needles):
+                if not _matches_record([], [line], request, held):
                     kept.append(line)
     new_text = "".join(kept)
     if new_text == text:

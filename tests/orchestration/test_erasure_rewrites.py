@@ -134,3 +134,22 @@ def test_a_quarantined_line_that_is_no_record_is_theirs_by_whole_identifiers() -
         rows = person_rows(connection, ERASED_PERSON.person)
     found = {row["file_path"] for row in rows[QUARANTINE_TABLE]}
     assert found == {key for key, _, erased in RECORDS if erased}
+
+
+def test_a_batch_of_ten_thousand_people_is_one_pattern_that_compiles(tmp_path: Path) -> None:
+    # a retention batch: one pattern for all their identifiers, which RE2 must compile (one
+    # group of edges per identifier did not) and match in one pass over a text file's lines
+    ids = [f"con-{i:05d}" for i in range(10_000)]
+    batch = _request(ids, [f"person{i}@example.fr" for i in range(10_000)])
+    parquet, text = tmp_path / "events.parquet", tmp_path / "events.csv"
+    rows = [("e1", "CON-00042"), ("e2", "con-000421"), ("e3", "PERSON7@example.fr")]
+    with duckdb.connect() as connection:
+        connection.execute("create table t (event_id varchar, payload varchar)")
+        connection.executemany("insert into t values (?, ?)", rows)
+        connection.execute(f"copy t to '{parquet}' (format parquet)")
+    text.write_text("event_id,payload\n" + "".join(f"{a},{b}\n" for a, b in rows))
+
+    _rewrite_parquet(parquet, batch)
+    _rewrite_text(text, batch, "csv")
+    assert [r[0] for r in _rows(parquet)] == ["e2"]
+    assert text.read_text() == "event_id,payload\ne2,con-000421\n"
