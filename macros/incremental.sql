@@ -213,6 +213,62 @@
     )
 {%- endmacro %}
 
+{#
+    Incremental by contact, cut at the as-of day. The models after the fold
+    (int_contact_stage_timeline, int_contacts_staged) read every fact the fold holds of a contact
+    up to the end of the as-of day, so a contact's rows change when its facts do (the chain's
+    changes, `int_contact_changes`) or when the as-of day moves over one of its facts. Each row
+    records its contact's latest fact before the cut (`last_fact_at`) and earliest fact at or
+    after it (`next_fact_at`): a later day reaches the contacts whose next fact is before its
+    end, an earlier day the contacts whose last fact is at or after it. Nothing else needs to
+    remember which day the model was built as of. On other engines the models are tables.
+#}
+
+{# The contacts a model cut at the as-of day computes again: those whose facts changed since it
+   was built, and those whose rows the as-of day moved over (a subquery with one column,
+   contact_id). #}
+{% macro contacts_to_rebuild_at_as_of() -%}
+    (
+        select contact_id from {{ b2b_funnel.contacts_to_rebuild_from() }}
+        union
+        select contact_id from {{ this }}
+        where
+            next_fact_at < {{ b2b_funnel.as_of_at() }}
+            or last_fact_at >= {{ b2b_funnel.as_of_at() }}
+    )
+{%- endmacro %}
+
+{# The `replace_whole_contacts` incremental strategy, for a model that computes every row of each
+   contact it computes: the held rows of those contacts and of the contacts to rebuild (a contact
+   that is gone has no row computed) are replaced by the rows computed. As in `replace_contacts`,
+   a row computed again with the same values (`built_at` aside) stays as it is. #}
+{% macro get_incremental_replace_whole_contacts_sql(arg_dict) -%}
+    {%- set target = arg_dict['target_relation'] -%}
+    {%- set computed = arg_dict['temp_relation'] -%}
+    {%- set names = arg_dict['dest_columns'] | map(attribute='name') | list -%}
+    {%- set columns = get_quoted_csv(names) -%}
+    {%- set compared = names | reject('equalto', 'built_at') | list -%}
+    delete from {{ target }} as held
+    using (
+        select contact_id from {{ b2b_funnel.contacts_to_rebuild_from(target) }}
+        union
+        select contact_id from {{ computed }}
+    ) as replaced
+    where
+        held.contact_id = replaced.contact_id
+        and not exists (
+            select 1 from {{ computed }} as computed
+            where {{ b2b_funnel.same_values('computed', 'held', compared) }}
+        );
+
+    insert into {{ target }} ({{ columns }})
+    select {{ columns }} from {{ computed }} as computed
+    where not exists (
+        select 1 from {{ target }} as kept
+        where {{ b2b_funnel.same_values('computed', 'kept', compared) }}
+    )
+{%- endmacro %}
+
 {# True when two rows hold the same values in `columns`, nulls equal to nulls. #}
 {% macro same_values(left, right, columns) -%}
     {%- for column in columns -%}

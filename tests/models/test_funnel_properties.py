@@ -273,7 +273,9 @@ LATER_EVENTS_AMONG_HELD_ONES = Extension(
 # Nothing delivered, a later day: what changes is what the as-of day alone changes. C0001, an
 # MQL on day 5, decays below the recycle score; its company's funding round (September 2023)
 # stops being recent (18 months: the seed `icp_criteria`) between D and the later day, so the
-# company's fit and C0001's lose the criterion; C0002 was created after D.
+# company's fit and C0001's lose the criterion; C0002 was created after D. C0003, an MQL on day
+# 5 at a company whose fit never changes, decays below the recycle score too: nothing about it
+# changes but the as-of day, which moves over its recycling (either way).
 _FUNDED = replace(
     COMPANIES[0],
     company_id="K-FUNDED-1",
@@ -285,8 +287,13 @@ _MQL_AT_A_FUNDED_COMPANY = FactStream(
     contacts=(
         _contact("C0001", {**ICP_PERSONA, "company_id": _FUNDED.company_id}, day(0)),
         _contact("C0002", ICP_PERSONA, day(200)),
+        _contact("C0003", ICP_PERSONA, day(0)),
     ),
-    events=tuple(_event(f"E1-{i}", "C0001", t, day(5)) for i, t in enumerate(_MQL_BURST)),
+    events=tuple(
+        _event(f"E{n}-{i}", contact, t, day(5))
+        for n, contact in ((1, "C0001"), (3, "C0003"))
+        for i, t in enumerate(_MQL_BURST)
+    ),
 )
 NOTHING_DELIVERED = Extension(
     base=_MQL_AT_A_FUNDED_COMPANY, cutoff_day=day(10).date(), extended=_MQL_AT_A_FUNDED_COMPANY
@@ -515,6 +522,8 @@ def test_the_contact_grain_examples_change_what_they_claim(builder: MartsBuilder
     before, after = _as_of_d_and_later(builder, NOTHING_DELIVERED)
     contacts = [_rows_by_id(m.dim_contacts, "contact_id") for m in (before, after)]
     assert [c["C0001"]["funnel_stage"] for c in contacts] == ["mql", "recycled"]
+    assert [c["C0003"]["funnel_stage"] for c in contacts] == ["mql", "recycled"]
+    assert contacts[0]["C0003"]["icp_fit_score"] == contacts[1]["C0003"]["icp_fit_score"]
     assert "C0002" not in contacts[0] and "C0002" in contacts[1]
     funded = [_rows_by_id(m.dim_companies, "company_id")["K-FUNDED-1"] for m in (before, after)]
     assert funded[0]["company_fit_points"] > funded[1]["company_fit_points"]
@@ -562,6 +571,7 @@ def test_a_chain_model_left_out_of_a_build_catches_up_in_the_next(builder: Marts
 
 @settings(few_examples, max_examples=1)
 @example(extension=KNOWN_LATER_FACTS)
+@example(extension=NOTHING_DELIVERED)
 @given(extension=extensions())
 def test_an_incremental_build_as_of_an_earlier_day_equals_a_full_build(
     builder: MartsBuilder, extension: Extension

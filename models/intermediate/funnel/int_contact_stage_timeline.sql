@@ -1,3 +1,15 @@
+{{
+    config(
+        materialized=by_contact_materialization(),
+        incremental_strategy='replace_whole_contacts',
+        meta={'materialized_because': (
+            'incremental by contact, cut at the as-of day: a run recomputes the contacts whose'
+            ' facts changed or that the as-of day moved over (macros/incremental.sql)'
+        )},
+    )
+}}
+-- depends_on: {{ ref('int_contact_changes') }}
+
 -- Every entry of a contact into a funnel state, in order: one row per contact and transition.
 -- At each instant where the fold (int_contact_states_folded) moves a contact, the entries are,
 -- in this order:
@@ -8,13 +20,42 @@
 -- - the state the contact ends the instant in, when it is not the last of those: a side state
 --   (`funnel_states` seed) or a re-entry (an MQL again, an SQL after a disqualification).
 -- Each entry records the state it left and when the contact left it (the next entry).
+--
+-- Incremental by contact, cut at the as-of day (macros/incremental.sql): a run computes again
+-- every entry of the contacts whose facts changed and of those with a fact the as-of day moved
+-- over (each row holds its contact's last fact before the cut and next fact after it).
+--
+-- Scale: a daily run reads the fold's rows of the contacts it computes again, a few hundred
+-- thousand of tens of millions.
 with
 
 -- the fold holds every fact the base has; the timeline ends with the as-of day
-folded as (
+folded_all as (
 
     select * from {{ ref('int_contact_states_folded') }}
+    {% if is_incremental() -%}
+        where contact_id in {{ contacts_to_rebuild_at_as_of() }}
+    {%- endif %}
+
+),
+
+folded as (
+
+    select * from folded_all
     where occurred_at < {{ as_of_at() }}
+
+),
+
+-- each contact's facts on either side of the cut: which later or earlier as-of day changes it
+cut as (
+
+    select
+        contact_id,
+        max(case when occurred_at < {{ as_of_at() }} then occurred_at end) as last_fact_at,
+        min(case when occurred_at >= {{ as_of_at() }} then occurred_at end) as next_fact_at
+
+    from folded_all
+    group by contact_id
 
 ),
 
@@ -131,31 +172,52 @@ entries_in_order as (
 
 ),
 
-final as (
+in_order as (
 
     select
-        -- ids
         contact_id,
-
-        -- strings
         stage,
         lag(stage) over by_contact_in_order as from_stage,
-
-        -- numerics
         transition_number,
         cast(row_number() over (
             partition by contact_id, stage order by transition_number
         ) as {{ dbt.type_bigint() }}) as stage_entry_number,
-
-        -- booleans
         is_inferred,
-
-        -- timestamps
         entered_at,
         lead(entered_at) over by_contact_in_order as exited_at
 
     from entries_in_order
     window by_contact_in_order as (partition by contact_id order by transition_number)
+
+),
+
+final as (
+
+    select
+        -- ids
+        in_order.contact_id,
+
+        -- strings
+        in_order.stage,
+        in_order.from_stage,
+
+        -- numerics
+        in_order.transition_number,
+        in_order.stage_entry_number,
+
+        -- booleans
+        in_order.is_inferred,
+
+        -- timestamps
+        in_order.entered_at,
+        in_order.exited_at,
+        cut.last_fact_at,
+        cut.next_fact_at,
+        {{ build_started_at() }} as built_at
+
+    from in_order
+    inner join cut
+        on in_order.contact_id = cut.contact_id
 
 )
 

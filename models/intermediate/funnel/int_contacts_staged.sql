@@ -1,19 +1,55 @@
+{{
+    config(
+        materialized=by_contact_materialization(),
+        incremental_strategy='replace_whole_contacts',
+        meta={'materialized_because': (
+            'incremental by contact, cut at the as-of day: a run recomputes the contacts whose'
+            ' facts changed or that the as-of day moved over (macros/incremental.sql)'
+        )},
+    )
+}}
+-- depends_on: {{ ref('int_contact_changes') }}
+
 -- One row per contact identified by the as-of day: its current state (the last entry of its
 -- timeline), the highest funnel stage it reached, the first entry into each state (the date of a
 -- disqualification is its latest, with its reason), whether each stage's first entry was
 -- inferred, its lead quality, and when it became not contactable by an event.
+--
+-- Incremental by contact, cut at the as-of day (macros/incremental.sql), as the timeline is.
 with
+
+{% if is_incremental() %}
+
+contacts_computed as (
+
+    select contact_id from {{ contacts_to_rebuild_at_as_of() }}
+
+),
+
+{% endif %}
 
 timeline as (
 
     select * from {{ ref('int_contact_stage_timeline') }}
+    {% if is_incremental() -%}
+        where contact_id in (select contact_id from contacts_computed)
+    {%- endif %}
 
 ),
 
 -- the fold holds every fact the base has; what is read here ends with the as-of day
-folded as (
+folded_computed as (
 
     select * from {{ ref('int_contact_states_folded') }}
+    {% if is_incremental() -%}
+        where contact_id in (select contact_id from contacts_computed)
+    {%- endif %}
+
+),
+
+folded as (
+
+    select * from folded_computed
     where occurred_at < {{ as_of_at() }}
 
 ),
@@ -63,7 +99,9 @@ current_states as (
 
     select
         timeline.contact_id,
-        timeline.stage as funnel_stage
+        timeline.stage as funnel_stage,
+        timeline.last_fact_at,
+        timeline.next_fact_at
 
     from timeline
     inner join entries_pivoted
@@ -133,7 +171,10 @@ final as (
         {% endfor %}
         entries_pivoted.disqualified_at,
         facts_summarised.unsubscribed_at,
-        facts_summarised.hard_bounced_at
+        facts_summarised.hard_bounced_at,
+        current_states.last_fact_at,
+        current_states.next_fact_at,
+        {{ build_started_at() }} as built_at
 
     from entries_pivoted
     inner join current_states
