@@ -215,26 +215,28 @@
 
 {#
     Incremental by contact, cut at the as-of day. The models after the fold
-    (int_contact_stage_timeline, int_contacts_staged) read every fact the fold holds of a contact
-    up to the end of the as-of day, so a contact's rows change when its facts do (the chain's
-    changes, `int_contact_changes`) or when the as-of day moves over one of its facts. Each row
-    records its contact's latest fact before the cut (`last_fact_at`) and earliest fact at or
-    after it (`next_fact_at`): a later day reaches the contacts whose next fact is before its
-    end, an earlier day the contacts whose last fact is at or after it. Nothing else needs to
-    remember which day the model was built as of. On other engines the models are tables.
+    (int_contact_stage_timeline, int_contacts_staged) read what the fold holds of a contact up
+    to the end of the as-of day, so a contact's rows change when its facts do (the chain's
+    changes, `int_contact_changes`) or when the as-of day moves over one of the instants they
+    are computed from. Each model's rows say, per contact, the latest such instant before the
+    end of the day and the earliest one after it: a later day reaches the contacts whose next
+    instant is before its end, an earlier day the contacts whose latest one is at or after it.
+    Nothing else needs to remember which day a model was built as of. On other engines the
+    models are tables.
 #}
 
-{# The contacts a model cut at the as-of day computes again: those whose facts changed since it
-   was built, and those whose rows the as-of day moved over (a subquery with one column,
-   contact_id). #}
-{% macro contacts_to_rebuild_at_as_of() -%}
+{# The contacts a model cut at the as-of day computes again (a subquery with one column,
+   contact_id): those whose facts changed since it was built, and those the as-of day moved
+   over, by the model's columns holding each contact's next instant after the day it was built
+   as of (`next_at`) and its latest instant before that day's end (`last_at`). #}
+{% macro contacts_to_rebuild_at_as_of(next_at, last_at) -%}
     (
         select contact_id from {{ b2b_funnel.contacts_to_rebuild_from() }}
         union
         select contact_id from {{ this }}
         where
-            next_fact_at < {{ b2b_funnel.as_of_at() }}
-            or last_fact_at >= {{ b2b_funnel.as_of_at() }}
+            {{ next_at }} < {{ b2b_funnel.as_of_at() }}
+            or {{ last_at }} >= {{ b2b_funnel.as_of_at() }}
     )
 {%- endmacro %}
 

@@ -22,40 +22,22 @@
 -- Each entry records the state it left and when the contact left it (the next entry).
 --
 -- Incremental by contact, cut at the as-of day (macros/incremental.sql): a run computes again
--- every entry of the contacts whose facts changed and of those with a fact the as-of day moved
--- over (each row holds its contact's last fact before the cut and next fact after it).
+-- every entry of the contacts whose facts changed and of those with an entry the as-of day
+-- moved over: a later day past a contact's next entry (`next_entry_at`, the first move of the
+-- fold after the as-of day), or an earlier day before its last one. A fact that moves nothing
+-- changes no entry, so the contact's rows stay as they are.
 --
 -- Scale: a daily run reads the fold's rows of the contacts it computes again, a few hundred
 -- thousand of tens of millions.
 with
 
 -- the fold holds every fact the base has; the timeline ends with the as-of day
-folded_all as (
+folded as (
 
     select * from {{ ref('int_contact_states_folded') }}
     {% if is_incremental() -%}
-        where contact_id in {{ contacts_to_rebuild_at_as_of() }}
+        where contact_id in {{ contacts_to_rebuild_at_as_of('next_entry_at', 'entered_at') }}
     {%- endif %}
-
-),
-
-folded as (
-
-    select * from folded_all
-    where occurred_at < {{ as_of_at() }}
-
-),
-
--- each contact's facts on either side of the cut: which later or earlier as-of day changes it
-cut as (
-
-    select
-        contact_id,
-        max(case when occurred_at < {{ as_of_at() }} then occurred_at end) as last_fact_at,
-        min(case when occurred_at >= {{ as_of_at() }} then occurred_at end) as next_fact_at
-
-    from folded_all
-    group by contact_id
 
 ),
 
@@ -70,7 +52,8 @@ states as (
 
 ),
 
-moves as (
+-- the instants at which the fold moves a contact, on both sides of the end of the as-of day
+all_moves as (
 
     select
         folded.*,
@@ -84,6 +67,26 @@ moves as (
         folded.is_identification
         or folded.state != folded.previous_state
         or folded.highest_level > folded.previous_highest_level
+
+),
+
+moves as (
+
+    select * from all_moves
+    where occurred_at < {{ as_of_at() }}
+
+),
+
+-- each contact's first move after the as-of day: a later as-of day past it changes its entries
+next_moves as (
+
+    select
+        contact_id,
+        min(occurred_at) as next_entry_at
+
+    from all_moves
+    where occurred_at >= {{ as_of_at() }}
+    group by contact_id
 
 ),
 
@@ -211,13 +214,12 @@ final as (
         -- timestamps
         in_order.entered_at,
         in_order.exited_at,
-        cut.last_fact_at,
-        cut.next_fact_at,
+        next_moves.next_entry_at,
         {{ build_started_at() }} as built_at
 
     from in_order
-    inner join cut
-        on in_order.contact_id = cut.contact_id
+    left join next_moves
+        on in_order.contact_id = next_moves.contact_id
 
 )
 

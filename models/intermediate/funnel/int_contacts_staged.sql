@@ -15,14 +15,17 @@
 -- disqualification is its latest, with its reason), whether each stage's first entry was
 -- inferred, its lead quality, and when it became not contactable by an event.
 --
--- Incremental by contact, cut at the as-of day (macros/incremental.sql), as the timeline is.
+-- Incremental by contact, cut at the as-of day (macros/incremental.sql): a run computes again
+-- the contacts whose facts changed and those with a fact the as-of day moved over: a later day
+-- past a contact's next fact (`next_fact_at`), or an earlier day before its last one
+-- (`last_fact_at`).
 with
 
 {% if is_incremental() %}
 
 contacts_computed as (
 
-    select contact_id from {{ contacts_to_rebuild_at_as_of() }}
+    select contact_id from {{ contacts_to_rebuild_at_as_of('next_fact_at', 'last_fact_at') }}
 
 ),
 
@@ -99,9 +102,7 @@ current_states as (
 
     select
         timeline.contact_id,
-        timeline.stage as funnel_stage,
-        timeline.last_fact_at,
-        timeline.next_fact_at
+        timeline.stage as funnel_stage
 
     from timeline
     inner join entries_pivoted
@@ -122,6 +123,19 @@ facts_summarised as (
         min(case when has_hard_bounced then occurred_at end) as hard_bounced_at
 
     from folded
+    group by contact_id
+
+),
+
+-- each contact's facts on both sides of the end of the as-of day: which other day changes it
+facts_around_the_day as (
+
+    select
+        contact_id,
+        max(case when occurred_at < {{ as_of_at() }} then occurred_at end) as last_fact_at,
+        min(case when occurred_at >= {{ as_of_at() }} then occurred_at end) as next_fact_at
+
+    from folded_computed
     group by contact_id
 
 ),
@@ -172,8 +186,8 @@ final as (
         entries_pivoted.disqualified_at,
         facts_summarised.unsubscribed_at,
         facts_summarised.hard_bounced_at,
-        current_states.last_fact_at,
-        current_states.next_fact_at,
+        facts_around_the_day.last_fact_at,
+        facts_around_the_day.next_fact_at,
         {{ build_started_at() }} as built_at
 
     from entries_pivoted
@@ -183,6 +197,8 @@ final as (
         on entries_pivoted.highest_stage_order = highest_states.state_order
     inner join facts_summarised
         on entries_pivoted.contact_id = facts_summarised.contact_id
+    inner join facts_around_the_day
+        on entries_pivoted.contact_id = facts_around_the_day.contact_id
     left join disqualification_reasons
         on entries_pivoted.contact_id = disqualification_reasons.contact_id
 
