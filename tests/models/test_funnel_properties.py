@@ -34,6 +34,7 @@ from fact_streams import (
     Extension,
     FactStream,
     Marts,
+    Opportunity,
     MartsBuilder,
     Table,
     day,
@@ -213,7 +214,9 @@ A_CONTACT_CHANGES_COMPANY = Extension(
 # contact already had (joining it, one of them over its type's monthly cap) and between held
 # instants, after an MQL, a recycling and a disqualification, and with no interest signal of
 # their own; one is dated before its contact's record was created (so the contact is computed
-# again from its start).
+# again from its start). C0006 lost an opportunity and opened another before its new event (a
+# late one, dated before D), and loses it after: a loss only if the fold carries on with that
+# one opportunity open.
 def _event(event_id: str, contact_id: str, event_type: str, at: datetime) -> Event:
     return Event(event_id, contact_id, event_type, at)
 
@@ -226,6 +229,7 @@ _HELD_HISTORIES = FactStream(
         _contact("C0003", ICP_PERSONA, day(0)),
         _contact("C0004", ICP_PERSONA, day(50)),
         _contact("C0005", ICP_PERSONA, day(0)),
+        _contact("C0006", ICP_PERSONA, day(0)),
     ),
     events=(
         # C0001: an MQL on day 5, then held instants on days 40 (two downloads) and 60
@@ -246,6 +250,10 @@ _HELD_HISTORIES = FactStream(
     activities=(
         Activity("A3", "C0003", "call", day(3), "disqualified", False, False, False, "no_budget"),
     ),
+    opportunities=(
+        Opportunity("O6-1", "C0006", "K-TARGET-1", day(3), day(6), False),
+        Opportunity("O6-2", "C0006", "K-TARGET-1", day(7), day(9), False),
+    ),
 )
 LATER_EVENTS_AMONG_HELD_ONES = Extension(
     base=_HELD_HISTORIES,
@@ -264,6 +272,7 @@ LATER_EVENTS_AMONG_HELD_ONES = Extension(
                 _event("X4-2", "C0004", "email_replied", day(60)),
                 _event("X5-1", "C0005", "pricing_page_viewed", day(30)),
                 _event("X2-9", "C0002", "page_viewed", day(140)),
+                _event("X6-1", "C0006", "page_viewed", day(8)),
             ),
         )
     ),
@@ -564,6 +573,7 @@ def test_a_chain_model_left_out_of_a_build_catches_up_in_the_next(builder: Marts
             ("C0003", day(20)),
             ("C0004", None),
             ("C0005", day(30)),
+            ("C0006", day(8)),
         ]
     )
     _assert_same_marts("catching up", builder.build(extension.extended), incremental)

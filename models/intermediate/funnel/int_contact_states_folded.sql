@@ -113,7 +113,8 @@ held_aggregated as (
 
 ),
 
--- the open opportunities are counted from the facts (the fold keeps whether, not how many)
+-- the open opportunities are counted from the facts (the fold keeps whether, not how many):
+-- from the instants with an opportunity only, a few of the reached contacts' tens of instants
 opportunities_open_before as (
 
     select
@@ -126,6 +127,7 @@ opportunities_open_before as (
         on
             facts.contact_id = rebuilt.contact_id
             and facts.occurred_at < rebuilt.rebuild_from_at
+    where facts.opportunities_opened > 0 or facts.opportunities_won > 0 or facts.opportunities_lost > 0
     group by facts.contact_id
 
 ),
