@@ -88,18 +88,8 @@ rebuilt_from_an_instant as (
 
 ),
 
-held_before as (
-
-    select held.*
-
-    from {{ this }} as held
-    inner join rebuilt_from_an_instant as rebuilt
-        on
-            held.contact_id = rebuilt.contact_id
-            and held.occurred_at < rebuilt.rebuild_from_at
-
-),
-
+-- one pass over the held rows before each instant: read twice (the aggregate and the last row),
+-- they would be materialised whole, every column of tens of rows per reached contact
 held_aggregated as (
 
     select
@@ -108,7 +98,11 @@ held_aggregated as (
             {{ aggregate }} as {{ name }}{% if not loop.last %},{% endif %}
         {% endfor %}
 
-    from held_before as held
+    from {{ this }} as held
+    inner join rebuilt_from_an_instant as rebuilt
+        on
+            held.contact_id = rebuilt.contact_id
+            and held.occurred_at < rebuilt.rebuild_from_at
     group by held.contact_id
 
 ),
@@ -148,7 +142,7 @@ seeds as (
             held_aggregated.seed_losses_so_far - last_held.loss_number as seed_losses_at_last_disqualification
 
         from held_aggregated
-        inner join held_before as last_held
+        inner join {{ this }} as last_held
             on
                 held_aggregated.contact_id = last_held.contact_id
                 and held_aggregated.seed_last_instant_at = last_held.occurred_at
