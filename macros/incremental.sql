@@ -161,7 +161,6 @@
     {%- set target = arg_dict['target_relation'] -%}
     {%- set computed = arg_dict['temp_relation'] -%}
     {%- set names = arg_dict['dest_columns'] | map(attribute='name') | list -%}
-    {%- set columns = get_quoted_csv(names) -%}
     {%- set compared = names | reject('equalto', 'built_at') | list -%}
     {%- set as_of_column = config.get('meta', {}).get('as_of_column') -%}
     {#- first: the ranges read the target's latest `built_at`, which the deletes may change #}
@@ -205,12 +204,7 @@
         );
     {%- endif %}
 
-    insert into {{ target }} ({{ columns }})
-    select {{ columns }} from {{ computed }} as computed
-    where not exists (
-        select 1 from {{ target }} as kept
-        where {{ b2b_funnel.same_values('computed', 'kept', compared) }}
-    )
+    {{ b2b_funnel.insert_rows_not_held(target, computed, names) }}
 {%- endmacro %}
 
 {#
@@ -248,7 +242,6 @@
     {%- set target = arg_dict['target_relation'] -%}
     {%- set computed = arg_dict['temp_relation'] -%}
     {%- set names = arg_dict['dest_columns'] | map(attribute='name') | list -%}
-    {%- set columns = get_quoted_csv(names) -%}
     {%- set compared = names | reject('equalto', 'built_at') | list -%}
     delete from {{ target }} as held
     using (
@@ -263,11 +256,17 @@
             where {{ b2b_funnel.same_values('computed', 'held', compared) }}
         );
 
-    insert into {{ target }} ({{ columns }})
-    select {{ columns }} from {{ computed }} as computed
+    {{ b2b_funnel.insert_rows_not_held(target, computed, names) }}
+{%- endmacro %}
+
+{# The insert that ends both strategies: the computed rows `target` does not hold with the same
+   values (`built_at` aside), in the columns `names`. #}
+{% macro insert_rows_not_held(target, computed, names) -%}
+    insert into {{ target }} ({{ get_quoted_csv(names) }})
+    select {{ get_quoted_csv(names) }} from {{ computed }} as computed
     where not exists (
         select 1 from {{ target }} as kept
-        where {{ b2b_funnel.same_values('computed', 'kept', compared) }}
+        where {{ b2b_funnel.same_values('computed', 'kept', names | reject('equalto', 'built_at') | list) }}
     )
 {%- endmacro %}
 
