@@ -120,22 +120,23 @@ facts_summarised as (
         max(case when is_qualified_lead_score or has_high_intent then occurred_at end) as last_qualifying_engagement_at,
         max(case when has_disqualification then occurred_at end) as last_disqualification_at,
         min(case when has_unsubscribed then occurred_at end) as unsubscribed_at,
-        min(case when has_hard_bounced then occurred_at end) as hard_bounced_at
+        min(case when has_hard_bounced then occurred_at end) as hard_bounced_at,
+        max(occurred_at) as last_fact_at
 
     from folded
     group by contact_id
 
 ),
 
--- each contact's facts on both sides of the end of the as-of day: which other day changes it
-facts_around_the_day as (
+-- each contact's first fact after the as-of day: a later as-of day past it changes its row
+next_facts as (
 
     select
         contact_id,
-        max(case when occurred_at < {{ as_of_at() }} then occurred_at end) as last_fact_at,
-        min(case when occurred_at >= {{ as_of_at() }} then occurred_at end) as next_fact_at
+        min(occurred_at) as next_fact_at
 
     from folded_computed
+    where occurred_at >= {{ as_of_at() }}
     group by contact_id
 
 ),
@@ -186,8 +187,8 @@ final as (
         entries_pivoted.disqualified_at,
         facts_summarised.unsubscribed_at,
         facts_summarised.hard_bounced_at,
-        facts_around_the_day.last_fact_at,
-        facts_around_the_day.next_fact_at,
+        facts_summarised.last_fact_at,
+        next_facts.next_fact_at,
         {{ build_started_at() }} as built_at
 
     from entries_pivoted
@@ -197,10 +198,10 @@ final as (
         on entries_pivoted.highest_stage_order = highest_states.state_order
     inner join facts_summarised
         on entries_pivoted.contact_id = facts_summarised.contact_id
-    inner join facts_around_the_day
-        on entries_pivoted.contact_id = facts_around_the_day.contact_id
     left join disqualification_reasons
         on entries_pivoted.contact_id = disqualification_reasons.contact_id
+    left join next_facts
+        on entries_pivoted.contact_id = next_facts.contact_id
 
 )
 
