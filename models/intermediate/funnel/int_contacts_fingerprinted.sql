@@ -103,6 +103,15 @@ chain_configuration as (
 
 ),
 
+-- hashed once: hashing the configuration's text with each contact's inputs cost about a second
+-- a million contacts
+chain_configuration_hashed as (
+
+    select {{ dbt.hash('configuration_text') }} as configuration_hash
+    from chain_configuration
+
+),
+
 input_rows as (
 
     select
@@ -159,11 +168,11 @@ fingerprints as (
 
     select
         inputs.contact_id,
-        {{ dbt.hash("chain_configuration.configuration_text || '#' || inputs.inputs_text") }}
+        {{ dbt.hash("chain_configuration_hashed.configuration_hash || '#' || inputs.inputs_text") }}
             as inputs_fingerprint
 
     from inputs
-    cross join chain_configuration
+    cross join chain_configuration_hashed
 
 ),
 
