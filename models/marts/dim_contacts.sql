@@ -1,3 +1,18 @@
+{#- why a contact may not be contacted, the strongest reason first: what the person asked, then
+    what the law says, then what the address says (in the final select, which joins the tables
+    it reads once) #}
+{%- set not_contactable_reason -%}
+    case
+        when contacts.is_opted_out then 'opted_out'
+        when contacts.is_listed_as_opted_out then 'suppressed'
+        when retention.is_past_retention then 'past_retention'
+        when staged.unsubscribed_at is not null then 'unsubscribed'
+        when staged.hard_bounced_at is not null then 'hard_bounced'
+        when contacts.email is null then 'no_email'
+        when not contacts.has_valid_email then 'invalid_email'
+    end
+{%- endset %}
+
 with
 
 contacts as (
@@ -58,30 +73,6 @@ engagement as (
 
 ),
 
--- why a contact may not be contacted, the strongest reason first: what the person asked, then
--- what the law says, then what the address says
-contactability as (
-
-    select
-        staged.contact_id,
-        case
-            when contacts.is_opted_out then 'opted_out'
-            when contacts.is_listed_as_opted_out then 'suppressed'
-            when retention.is_past_retention then 'past_retention'
-            when staged.unsubscribed_at is not null then 'unsubscribed'
-            when staged.hard_bounced_at is not null then 'hard_bounced'
-            when contacts.email is null then 'no_email'
-            when not contacts.has_valid_email then 'invalid_email'
-        end as not_contactable_reason
-
-    from staged
-    inner join contacts
-        on staged.contact_id = contacts.contact_id
-    inner join retention
-        on staged.contact_id = retention.contact_id
-
-),
-
 final as (
 
     select
@@ -108,7 +99,7 @@ final as (
         staged.funnel_stage,
         staged.highest_stage,
         staged.disqualification_reason,
-        contactability.not_contactable_reason,
+        {{ not_contactable_reason }} as not_contactable_reason,
 
         -- numerics
         fit.icp_fit_score,
@@ -122,7 +113,7 @@ final as (
         fit.is_icp,
         contacts.has_valid_email,
         contacts.is_opted_out,
-        contactability.not_contactable_reason is null as is_contactable,
+        ({{ not_contactable_reason }}) is null as is_contactable,
 
         -- dates
         {{ as_of_date() }} as as_of_date,
@@ -151,8 +142,6 @@ final as (
         on staged.contact_id = contacts.contact_id
     inner join fit
         on staged.contact_id = fit.contact_id
-    inner join contactability
-        on staged.contact_id = contactability.contact_id
     inner join retention
         on staged.contact_id = retention.contact_id
     left join companies_matched

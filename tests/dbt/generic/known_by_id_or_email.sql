@@ -5,8 +5,14 @@
 #}
 {% test known_by_id_or_email(model, column_name, to, field, email_column, to_email_field) %}
 
+with child as (
+
+    select {{ column_name }}, {{ email_column }} from {{ model }}
+
+)
+
 select child.{{ column_name }}, child.{{ email_column }}
-from {{ model }} as child
+from child
 where
     not exists (
         select 1 from {{ to }} as parent where parent.{{ field }} = child.{{ column_name }}
