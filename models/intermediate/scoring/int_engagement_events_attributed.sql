@@ -58,15 +58,52 @@ contact_emails as (
 
 {% if is_incremental() %}
 
+-- with the start of the cap period of the instant each is rebuilt from (the earliest timestamp
+-- for a contact rebuilt from its start): its events before it keep their ranks
 contacts_to_rebuild as (
 
-    select contact_id from {{ contacts_to_rebuild() }}
+    select
+        contact_id,
+        rebuild_from_at is not null as is_from_an_instant,
+        coalesce(
+            {{ dbt.date_trunc(var('engagement_cap_period'), 'rebuild_from_at') }},
+            {{ earliest_timestamp() }}
+        ) as rebuilt_from_period_at
+
+    from {{ contacts_to_rebuild_from() }}
+
+),
+
+ids_to_rebuild as (
+
+    select
+        contact_ids.source_contact_id,
+        contacts_to_rebuild.is_from_an_instant
+
+    from contact_ids
+    inner join contacts_to_rebuild
+        on contact_ids.contact_id = contacts_to_rebuild.contact_id
+
+),
+
+emails_to_rebuild as (
+
+    select
+        contact_emails.email,
+        contacts_to_rebuild.is_from_an_instant
+
+    from contact_emails
+    inner join contacts_to_rebuild
+        on contact_emails.contact_id = contacts_to_rebuild.contact_id
 
 ),
 
 {% endif %}
 
--- an event can reach a contact only by one of its keys
+-- an event can reach a contact only by one of its keys. Incrementally, the events of the
+-- contacts rebuilt from an instant are read from the earliest period rebuilt, those of the
+-- contacts rebuilt from their start (few: new, merged, changed) whatever their date: a daily run
+-- reads the new days' events, not the histories of the contacts they reach
 events_to_attribute as (
 
     select events.*
@@ -74,18 +111,19 @@ events_to_attribute as (
     from events
     {% if is_incremental() -%}
         where
-            events.contact_id in (
-                select contact_ids.source_contact_id
-                from contact_ids
-                inner join contacts_to_rebuild
-                    on contact_ids.contact_id = contacts_to_rebuild.contact_id
+            (
+                events.occurred_at >= (
+                    select min(rebuilt_from_period_at)
+                    from contacts_to_rebuild
+                    where is_from_an_instant
+                )
+                and (
+                    events.contact_id in (select source_contact_id from ids_to_rebuild where is_from_an_instant)
+                    or events.email in (select email from emails_to_rebuild where is_from_an_instant)
+                )
             )
-            or events.email in (
-                select contact_emails.email
-                from contact_emails
-                inner join contacts_to_rebuild
-                    on contact_emails.contact_id = contacts_to_rebuild.contact_id
-            )
+            or events.contact_id in (select source_contact_id from ids_to_rebuild where not is_from_an_instant)
+            or events.email in (select email from emails_to_rebuild where not is_from_an_instant)
     {%- endif %}
 
 ),
@@ -135,13 +173,10 @@ events_ranked_in_period as (
     -- from the period of the instant the contact is rebuilt from: a rank counts its period only
     -- (one join: a membership and a second lookup of the instant cost twice as much on millions
     -- of rows)
-    inner join {{ contacts_to_rebuild_from() }} as rebuilt
+    inner join contacts_to_rebuild as rebuilt
         on
             events_attributed.contact_id = rebuilt.contact_id
-            and {{ dbt.dateadd(
-                var('engagement_cap_period'), 1,
-                dbt.date_trunc(var('engagement_cap_period'), 'events_attributed.occurred_at')
-            ) }} >= coalesce(rebuilt.rebuild_from_at, {{ earliest_timestamp() }})
+            and events_attributed.occurred_at >= rebuilt.rebuilt_from_period_at
     {% endif -%}
     left join event_points
         on events_attributed.event_type = event_points.event_type
