@@ -317,12 +317,16 @@
     for a rule within a contact's history); with a key, every row holding a key it wrote (enough
     for the key's uniqueness: the new rows looked up in the whole table, a few rows per contact
     rather than its history; a null key it wrote is among its own rows). Rows no build touched
-    since were tested when written. A full build writes every row, so its tests read everything.
+    since were tested when written. When the latest build wrote every row (a full build), the
+    test reads the table as it is: the filter would keep every row, and its lookup of each
+    row's key among the rows written (a join of the table with itself) cost more than the test.
     This overrides dbt's `get_where_subquery`, which gives every other `where` as it is.
 #}
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where') -%}
-    {%- if where and where.startswith('__latest_build__:') -%}
+    {%- if where and where.startswith('__latest_build__:') and b2b_funnel.latest_build_wrote_every_row(relation) -%}
+        {%- set where = none -%}
+    {%- elif where and where.startswith('__latest_build__:') -%}
         {%- set columns = where.split(':')[1].split(',') | map('trim') | join(', ') -%}
         {%- set where -%}
             built_at = (select max(built_at) from {{ relation }})
@@ -342,4 +346,16 @@
     {%- else -%}
         {%- do return(relation) -%}
     {%- endif -%}
+{%- endmacro %}
+
+
+{# True when every row of `relation` was written by its latest build (a full build, or an
+   incremental one that rewrote everything); false when parsing, or when it is not built yet
+   (`dbt compile` or `docs generate` on an empty warehouse). #}
+{% macro latest_build_wrote_every_row(relation) -%}
+    {%- if not execute or load_relation(relation) is none -%}
+        {%- do return(false) -%}
+    {%- endif -%}
+    {%- set result = run_query('select min(built_at) = max(built_at) from ' ~ relation) -%}
+    {%- do return(result.columns[0].values()[0] is true) -%}
 {%- endmacro %}

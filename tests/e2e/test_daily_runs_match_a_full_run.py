@@ -263,27 +263,13 @@ def test_the_tests_on_the_latest_build_still_see_a_duplicate_of_an_older_row(
             for name, *_ in described
         )
         connection.execute(f"insert into {table} select {values} from {table} limit 1")
-    tested = subprocess.run(
-        [
-            DBT,
-            "test",
-            "--select",
-            "int_contact_states_folded",
-            "int_engagement_instants_scored",
-            "fct_engagement_events",
-            "stg_landing__engagement_events",
-            "--exclude-resource-type",
-            "unit_test",
-            "--profiles-dir",
-            str(PROJECT_DIR),
-            "--target-path",
-            str(tmp_path / "target"),
-        ],
-        cwd=PROJECT_DIR,
-        env={**os.environ, "FUNNEL_HOME": str(home), "FUNNEL_AS_OF": DAYS[-1].isoformat()},
-        capture_output=True,
-        text=True,
-        check=False,
+    tested = _dbt_test(
+        home,
+        tmp_path / "target",
+        "int_contact_states_folded",
+        "int_engagement_instants_scored",
+        "fct_engagement_events",
+        "stg_landing__engagement_events",
     )
     failed = [line for line in tested.stdout.splitlines() if " FAIL " in line]
     assert any("primary_key_int_contact_states_folded" in f for f in failed), tested.stdout[-3000:]
@@ -293,3 +279,55 @@ def test_the_tests_on_the_latest_build_still_see_a_duplicate_of_an_older_row(
         "primary_key_stg_landing__engagement_events_event_id",
     ):
         assert any(test in f for f in failed), tested.stdout[-3000:]
+    # on a warehouse built day by day, the test reads what the latest build wrote
+    compiled = _compiled_test(tmp_path / "target", "primary_key_fct_engagement_events")
+    assert "max(built_at)" in compiled, compiled
+
+
+def test_the_tests_after_a_full_build_read_the_tables_as_they_are(homes, tmp_path: Path) -> None:
+    """After a build that wrote every row, the same tests read the whole table without looking
+    each row up among the rows written (a join of 20 M rows with themselves at scale), and still
+    find a duplicate."""
+    _, once = homes
+    home = tmp_path / "home"
+    home.mkdir()
+    shutil.copy(once / "warehouse.duckdb", home / "warehouse.duckdb")
+    with duckdb.connect(str(home / "warehouse.duckdb")) as connection:
+        table = "marts.fct_engagement_events"
+        builds = connection.execute(f"select count(distinct built_at) from {table}").fetchone()
+        assert builds == (1,), builds
+        connection.execute(f"insert into {table} select * from {table} limit 1")
+    tested = _dbt_test(home, tmp_path / "target", "fct_engagement_events")
+    failed = [line for line in tested.stdout.splitlines() if " FAIL " in line]
+    test = "primary_key_fct_engagement_events_event_id"
+    assert any(test in f for f in failed), tested.stdout[-3000:]
+    compiled = _compiled_test(tmp_path / "target", "primary_key_fct_engagement_events")
+    assert "max(built_at)" not in compiled, compiled
+
+
+def _dbt_test(home: Path, target: Path, *models: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [
+            DBT,
+            "test",
+            "--select",
+            *models,
+            "--exclude-resource-type",
+            "unit_test",
+            "--profiles-dir",
+            str(PROJECT_DIR),
+            "--target-path",
+            str(target),
+        ],
+        cwd=PROJECT_DIR,
+        env={**os.environ, "FUNNEL_HOME": str(home), "FUNNEL_AS_OF": DAYS[-1].isoformat()},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def _compiled_test(target: Path, name: str) -> str:
+    """The SQL dbt ran for the data test whose name starts with `name`."""
+    (path,) = target.glob(f"compiled/**/{name}*.sql")
+    return path.read_text()
