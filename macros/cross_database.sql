@@ -73,6 +73,27 @@
     nfc_normalize({{ expression }})
 {%- endmacro %}
 
+{# A 64-bit hash of a text, to fingerprint many rows fast (an md5 of each costs more, and the
+   engines' own 64-bit hashes differ: a fingerprint is only compared within one warehouse). #}
+{% macro hash_64(expression) -%}
+    {{ return(adapter.dispatch('hash_64', 'b2b_funnel')(expression)) }}
+{%- endmacro %}
+
+{% macro default__hash_64(expression) -%}
+    {{ exceptions.raise_compiler_error(
+        'no 64-bit hash for ' ~ adapter.type()
+        ~ ': add a macro ' ~ adapter.type() ~ '__hash_64 (see macros/_macros.yml)'
+    ) }}
+{%- endmacro %}
+
+{% macro spark__hash_64(expression) -%}
+    xxhash64({{ expression }})
+{%- endmacro %}
+
+{% macro duckdb__hash_64(expression) -%}
+    hash({{ expression }})
+{%- endmacro %}
+
 {# A number as text, the same on every engine: up to 6 decimals, no trailing zeros (`19176000`,
    `12.5`). A plain cast writes doubles in each engine's own way (DuckDB `19176000.0`, Spark
    `1.9176E7`). #}

@@ -41,15 +41,10 @@ fingerprints as (
 
 ),
 
-events as (
+-- the latest event loaded: the next build's new events are those loaded after it
+events_loaded as (
 
-    select
-        event_id,
-        contact_id as source_contact_id,
-        email,
-        occurred_at,
-        loaded_at
-
+    select max(loaded_at) as events_loaded_until
     from {{ ref('stg_landing__engagement_events') }}
 
 ),
@@ -78,6 +73,20 @@ fingerprints_changed as (
 ),
 
 {% if is_incremental() %}
+
+-- read once: a CTE read twice is materialised whole (20 M events)
+events as (
+
+    select
+        event_id,
+        contact_id as source_contact_id,
+        email,
+        occurred_at,
+        loaded_at
+
+    from {{ ref('stg_landing__engagement_events') }}
+
+),
 
 keys as (
 
@@ -242,11 +251,12 @@ final as (
         case
             when changed.rebuild_from_at > fingerprints.first_known_at then changed.rebuild_from_at
         end as rebuild_from_at,
-        (select max(events.loaded_at) from events) as events_loaded_until
+        events_loaded.events_loaded_until
 
     from {% if is_incremental() %}changed_since_caught_up{% else %}changed{% endif %} as changed
     left join fingerprints
         on changed.contact_id = fingerprints.contact_id
+    cross join events_loaded
 
 )
 

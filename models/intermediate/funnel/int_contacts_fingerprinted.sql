@@ -151,11 +151,15 @@ input_rows as (
 
 ),
 
+-- in any order: the sum of the rows' 64-bit hashes and their count (an ordered list of the rows
+-- sorted each contact's: 3.4 of the model's 4 CPU-seconds at 1 M contacts); a changed row
+-- changes the sum but by a chance of one in 2^64
 inputs as (
 
     select
         input_rows.contact_id,
-        {{ dbt.listagg('input_rows.input_text', "';'", 'order by input_rows.input_text') }} as inputs_text
+        cast(sum(cast({{ b2b_funnel.hash_64('input_rows.input_text') }} as decimal(38, 0))) as {{ dbt.type_string() }})
+        || ':' || cast(count(*) as {{ dbt.type_string() }}) as inputs_text
 
     from input_rows
     inner join contacts
