@@ -73,8 +73,9 @@
     nfc_normalize({{ expression }})
 {%- endmacro %}
 
-{# A 64-bit hash of a text, to fingerprint many rows fast (an md5 of each costs more, and the
-   engines' own 64-bit hashes differ: a fingerprint is only compared within one warehouse). #}
+{# A 64-bit hash of one or more values (`a, b, c`), to fingerprint or group many rows fast (an
+   md5 of each costs more; the engines' own 64-bit hashes differ: compare them within one
+   warehouse only). #}
 {% macro hash_64(expression) -%}
     {{ return(adapter.dispatch('hash_64', 'b2b_funnel')(expression)) }}
 {%- endmacro %}
