@@ -5,6 +5,11 @@
 -- (case-insensitive) or a numeric attribute by range (min inclusive, max exclusive, blank is
 -- unbounded). When several rows of one criterion match, the one with the most points counts.
 -- A contact whose seniority is missing is scored as seniority `unknown`.
+--
+-- Scale: a contact's criteria depend on its persona alone (its seniority and department: a few
+-- hundred distinct pairs at any scale), so each persona is matched once and every epoch takes
+-- its persona's rows by a join; ranking two rows for each of a million epochs cost most of the
+-- model's time.
 with
 
 companies as (
@@ -27,13 +32,24 @@ contacts as (
 
 ),
 
+personas as (
+
+    select distinct
+        seniority,
+        department
+
+    from contacts
+
+),
+
 criteria as (
 
     select * from {{ ref('icp_criteria') }}
 
 ),
 
--- every attribute a criterion can use, as (subject, id, attribute, text or number)
+-- every attribute a criterion can use, as (subject, id, attribute, text or number); a
+-- persona's, as (subject, persona, attribute, text)
 attributes as (
 
     {% set company_attributes = {
@@ -51,6 +67,8 @@ attributes as (
             company_id as subject_id,
             period_number,
             is_current,
+            cast(null as {{ dbt.type_string() }}) as persona_seniority,
+            cast(null as {{ dbt.type_string() }}) as persona_department,
             '{{ attribute }}' as attribute,
             cast({{ text_value or 'null' }} as {{ dbt.type_string() }}) as text_value,
             cast({{ number_value or 'null' }} as double) as number_value
@@ -60,13 +78,15 @@ attributes as (
     {% for attribute in ['seniority', 'department'] %}
         select
             'contact' as subject,
-            contact_id as subject_id,
-            epoch_number as period_number,
-            valid_to_at is null as is_current,
+            cast(null as {{ dbt.type_string() }}) as subject_id,
+            cast(null as integer) as period_number,
+            cast(null as boolean) as is_current,
+            seniority as persona_seniority,
+            department as persona_department,
             '{{ attribute }}' as attribute,
             cast({{ attribute }} as {{ dbt.type_string() }}) as text_value,
             cast(null as double) as number_value
-        from contacts
+        from personas
         {% if not loop.last %}union all{% endif %}
     {% endfor %}
 
@@ -79,13 +99,21 @@ criteria_met as (
         attributes.subject_id,
         attributes.period_number,
         attributes.is_current,
+        attributes.persona_seniority,
+        attributes.persona_department,
         criteria.criterion,
         attributes.attribute,
         coalesce(attributes.text_value, {{ number_as_text('attributes.number_value') }}) as attribute_value,
         criteria.points,
         criteria.description,
         row_number() over (
-            partition by attributes.subject, attributes.subject_id, attributes.period_number, criteria.criterion
+            partition by
+                attributes.subject,
+                attributes.subject_id,
+                attributes.period_number,
+                attributes.persona_seniority,
+                attributes.persona_department,
+                criteria.criterion
             order by criteria.points desc
         ) as points_rank
 
@@ -109,6 +137,13 @@ criteria_met as (
 
 ),
 
+criteria_best as (
+
+    select * from criteria_met
+    where points_rank = 1
+
+),
+
 final as (
 
     select
@@ -122,8 +157,30 @@ final as (
         description,
         is_current
 
-    from criteria_met
-    where points_rank = 1
+    from criteria_best
+    where subject = 'company'
+
+    union all
+
+    select
+        criteria_best.subject,
+        contacts.contact_id as subject_id,
+        contacts.epoch_number as period_number,
+        criteria_best.criterion,
+        criteria_best.attribute,
+        criteria_best.attribute_value,
+        criteria_best.points,
+        criteria_best.description,
+        contacts.valid_to_at is null as is_current
+
+    from contacts
+    inner join criteria_best
+        on
+            criteria_best.subject = 'contact'
+            and contacts.seniority = criteria_best.persona_seniority
+            -- the department may be missing: a persona without one is matched by that
+            and coalesce(contacts.department, '') = coalesce(criteria_best.persona_department, '')
+            and (contacts.department is null) = (criteria_best.persona_department is null)
 
 )
 
