@@ -8,8 +8,8 @@
 -- taken, so the match is stable. Companies are read as of the as-of day.
 --
 -- Scale: a domain's company depends on the domain alone, so each distinct domain is matched
--- once (a few hundred thousand at 1 M contacts, where the contacts' epochs name two million
--- domains) and the epochs look their two domains up by equality.
+-- once (171 k in the synthetic 1 M base, whose epochs name 1.7 M domains) and the epochs look
+-- their two domains up by equality (2.3 s against 0.8 s alone at 1 M contacts).
 {% set max_parent_levels = 8 %}
 
 with
