@@ -593,6 +593,24 @@ def test_an_incremental_build_as_of_an_earlier_day_equals_a_full_build(
     _assert_same_marts("backward", builder.build(everything, extension.cutoff_day), incremental)
 
 
+@pytest.mark.parametrize(
+    "extension",
+    [KNOWN_LATER_FACTS, NOTHING_DELIVERED, A_RECORD_MERGES_AND_A_DOMAIN_CHANGES],
+    ids=["known-later", "nothing-delivered", "merge-and-domain"],
+)
+def test_a_day_there_and_back_equals_a_full_build(
+    builder: MartsBuilder, extension: Extension
+) -> None:
+    """A warehouse built as of a day, then as of an earlier day D (where later contacts are
+    gone), then as of the first day again, equals a full build as of that day: a contact gone
+    on D comes back, and every date D moved over both ways counts again."""
+    everything = extension.extended
+    incremental = builder.build_in_deliveries(
+        (everything, AS_OF, ()), (everything, extension.cutoff_day, ()), (everything, AS_OF, ())
+    )
+    _assert_same_marts("there and back", builder.build(everything), incremental)
+
+
 # --- The streams themselves ----------------------------------------------------------------------
 
 

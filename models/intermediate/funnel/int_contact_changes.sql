@@ -64,10 +64,8 @@ fingerprints_changed as (
     {% if is_incremental() -%}
         full outer join {{ this }} as previous
             on fingerprints.contact_id = previous.contact_id
-        where
-            (fingerprints.inputs_fingerprint is null and previous.inputs_fingerprint is not null)
-            or fingerprints.inputs_fingerprint != previous.inputs_fingerprint
-            or previous.contact_id is null
+        -- null-safe: a contact gone (null) that comes back (the as-of day moved back, then on)
+        where fingerprints.inputs_fingerprint is distinct from previous.inputs_fingerprint
     {%- endif %}
 
 ),
