@@ -359,3 +359,49 @@
     {%- set result = run_query('select min(built_at) = max(built_at) from ' ~ relation) -%}
     {%- do return(result.columns[0].values()[0] is true) -%}
 {%- endmacro %}
+
+{#
+    Incremental by person. The contact grain's per-person models (int_contact_epochs,
+    int_contacts_matched_to_companies, int_contacts_fit_scored) compute a person's rows from its
+    own records and the companies it is matched to. On DuckDB they are incremental: a run
+    computes every row of the persons `int_contact_grain_changes` found changed since the model
+    last wrote a row (its `built_at`), deletes their held rows and inserts those computed (none
+    for a person that is gone). A model that failed or was skipped in a build catches up with
+    every change since in the next one. On other engines the models are tables.
+#}
+
+{# The persons whose contact-grain rows changed since `relation` (an incremental-by-person
+   model, this model by default) was built: a subquery with one column, contact_id. #}
+{% macro persons_to_rebuild(relation=none) -%}
+    (
+        select contact_id
+        from {{ ref('int_contact_grain_changes') }}
+        where changed_at > (
+            select coalesce(max(built_at), {{ b2b_funnel.earliest_timestamp() }})
+            from {{ relation or this }}
+        )
+    )
+{%- endmacro %}
+
+{# A condition on a person's contact id column: in an incremental run, the person is one to
+   rebuild; in a full build, always true. #}
+{% macro is_person_to_rebuild(contact_id) -%}
+    {%- if is_incremental() -%}
+        {{ contact_id }} in {{ b2b_funnel.persons_to_rebuild() }}
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
+
+{# The `replace_persons` incremental strategy: the held rows of the persons to rebuild are
+   replaced by the rows computed. #}
+{% macro get_incremental_replace_persons_sql(arg_dict) -%}
+    {%- set target = arg_dict['target_relation'] -%}
+    {%- set names = arg_dict['dest_columns'] | map(attribute='name') | list -%}
+    {#- first: the persons are read off the target's latest `built_at`, which the insert changes #}
+    delete from {{ target }}
+    where contact_id in {{ b2b_funnel.persons_to_rebuild(target) }};
+
+    insert into {{ target }} ({{ get_quoted_csv(names) }})
+    select {{ get_quoted_csv(names) }} from {{ arg_dict['temp_relation'] }}
+{%- endmacro %}

@@ -58,3 +58,18 @@
 {% macro clean_text(expression) -%}
     nullif(trim({{ expression }}), '')
 {%- endmacro %}
+
+{# How many labels a contact's domain may lose to match a company's domain (a parent of it). #}
+{% macro max_domain_parent_levels() -%}
+    {{- return(8) -}}
+{%- endmacro %}
+
+{# A domain with its first `levels_up` labels removed ('paris.sales.acme.fr', 2 -> 'acme.fr');
+   a domain of `levels_up` labels or fewer is returned as it is. #}
+{% macro parent_domain(domain, levels_up) -%}
+    {%- if levels_up == 0 -%}
+        {{ domain }}
+    {%- else -%}
+        {{ b2b_funnel.regexp_replace_all(domain, '^([^.]+[.]){' ~ levels_up ~ '}', '') }}
+    {%- endif -%}
+{%- endmacro %}

@@ -19,7 +19,7 @@ import os
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from itertools import pairwise
 from typing import Any
 
@@ -544,6 +544,29 @@ def test_the_contact_grain_examples_change_what_they_claim(builder: MartsBuilder
     assert contacts[1]["C0001"]["source_record_count"] == 2
     assert [c["C0003"]["company_id"] for c in contacts] == ["K-TARGET-1", "K-OUT-1"]
     assert [c["C0003"]["is_icp"] for c in contacts] == [True, False]
+
+
+@pytest.mark.parametrize(
+    ("extension", "changed"),
+    [
+        (LATER_EVENTS_ONLY, set()),
+        (NOTHING_DELIVERED, {"C0001", "C0002"}),
+        (A_RECORD_MERGES_AND_A_DOMAIN_CHANGES, {"C0001", "C0003"}),
+    ],
+    ids=["events-only", "nothing-delivered", "merge-and-domain"],
+)
+def test_an_incremental_build_computes_again_only_the_persons_that_changed(
+    builder: MartsBuilder, extension: Extension, changed: set[str]
+) -> None:
+    """The contact grain of the later build computes again only the persons its changes reach:
+    none for new events of known contacts; C0001, whose company's funding round stops being
+    recent, and C0002, created between the two days, but not C0003, whose company never changes;
+    the person a record merges into and the record whose email moved to another company."""
+    builder.build_incrementally(extension.base, extension.cutoff_day, extension.extended, AS_OF)
+    rows = builder.read("intermediate.int_contact_grain_changes").dicts()
+    # each row says the end of the as-of day of the build that wrote it
+    later_build = datetime.combine(AS_OF + timedelta(days=1), datetime.min.time())
+    assert {row["contact_id"] for row in rows if row["built_as_of_at"] == later_build} == changed
 
 
 def test_a_chain_model_left_out_of_a_build_catches_up_in_the_next(builder: MartsBuilder) -> None:

@@ -1,3 +1,15 @@
+{{
+    config(
+        materialized=by_contact_materialization(),
+        incremental_strategy='replace_persons',
+        meta={'materialized_because': (
+            'a row per person and epoch (a million at 1 M contacts), of which a day changes a few:'
+            ' incremental by person (int_contact_grain_changes)'
+        )},
+    )
+}}
+-- depends_on: {{ ref('int_contact_grain_changes') }}
+
 -- Each contact's company in each of its epochs (int_contact_epochs; the current one is the
 -- contact on the as-of day): by company_id when it names a known company, else by the email's
 -- domain, else by the company domain given on the contact. A domain matches a company whose
@@ -10,8 +22,6 @@
 -- Scale: a domain's company depends on the domain alone, so each distinct domain is matched
 -- once (171 k in the synthetic 1 M base, whose epochs name 1.7 M domains) and the epochs look
 -- their two domains up by equality (2.3 s against 0.8 s alone at 1 M contacts).
-{% set max_parent_levels = 8 %}
-
 with
 
 contacts as (
@@ -26,6 +36,7 @@ contacts as (
         company_domain
 
     from {{ ref('int_contact_epochs') }}
+    where {{ b2b_funnel.is_person_to_rebuild('contact_id') }}
 
 ),
 
@@ -83,18 +94,14 @@ contact_domains_counted as (
 ),
 
 -- each domain and its parents that still have a dot, `levels_up` labels removed (up to
--- {{ max_parent_levels }} levels)
+-- {{ b2b_funnel.max_domain_parent_levels() }} levels)
 domain_candidates as (
 
-    {% for levels_up in range(max_parent_levels + 1) %}
+    {% for levels_up in range(b2b_funnel.max_domain_parent_levels() + 1) %}
         select
             domain,
             {{ levels_up }} as levels_up,
-            {% if levels_up == 0 -%}
-                domain
-            {%- else -%}
-                {{ b2b_funnel.regexp_replace_all('domain', '^([^.]+[.]){' ~ levels_up ~ '}', '') }}
-            {%- endif %} as candidate_domain
+            {{ b2b_funnel.parent_domain('domain', levels_up) }} as candidate_domain
 
         from contact_domains_counted
         {% if levels_up > 0 %}where dot_count > {{ levels_up }}{% endif %}
@@ -160,7 +167,8 @@ final as (
             when by_id.company_id is not null then 'company_id'
             when by_email_domain.company_id is not null then 'email_domain'
             when by_given_domain.company_id is not null then 'company_domain'
-        end as company_match_method
+        end as company_match_method,
+        {{ build_started_at() }} as built_at
 
     from contacts
     left join companies as by_id

@@ -21,42 +21,9 @@ company_versions as (
 
 ),
 
-month_bounds as (
-
-    select distinct cast(min_value as integer) as months
-    from {{ ref('icp_criteria') }}
-    where attribute = 'months_since_last_funding' and min_value > 0
-
-    union
-
-    select distinct cast(max_value as integer) as months
-    from {{ ref('icp_criteria') }}
-    where attribute = 'months_since_last_funding' and max_value > 0
-
-),
-
 funding_changes as (
 
-    select
-        company_id,
-        version_number,
-        cast(last_funding_date as {{ dbt.type_timestamp() }}) as changed_at
-
-    from company_versions
-    where last_funding_date is not null
-
-    union
-
-    select
-        company_versions.company_id,
-        company_versions.version_number,
-        cast({{ dbt.dateadd(
-            'month', 'month_bounds.months', dbt.date_trunc('month', 'company_versions.last_funding_date')
-        ) }} as {{ dbt.type_timestamp() }}) as changed_at
-
-    from company_versions
-    cross join month_bounds
-    where company_versions.last_funding_date is not null
+    {{ funding_changes('company_versions') }}
 
 ),
 

@@ -1,3 +1,15 @@
+{{
+    config(
+        materialized=by_contact_materialization(),
+        incremental_strategy='replace_persons',
+        meta={'materialized_because': (
+            'a row per person and fit period (a million at 1 M contacts), of which a day changes a'
+            ' few: incremental by person (int_contact_grain_changes)'
+        )},
+    )
+}}
+-- depends_on: {{ ref('int_contact_grain_changes') }}
+
 -- One row per contact and fit period: a span over which its ICP fit and its segment stay the
 -- same - one of its epochs (int_contact_epochs: persona, company, lead source) cut by the
 -- periods of its company's fit (int_companies_fit_scored). Its fit is the points of its
@@ -17,6 +29,7 @@ epochs as (
         lead_source
 
     from {{ ref('int_contact_epochs') }}
+    where {{ b2b_funnel.is_person_to_rebuild('contact_id') }}
 
 ),
 
@@ -28,6 +41,7 @@ companies_matched as (
         company_id
 
     from {{ ref('int_contacts_matched_to_companies') }}
+    where {{ b2b_funnel.is_person_to_rebuild('contact_id') }}
 
 ),
 
@@ -51,7 +65,7 @@ persona_criteria_met as (
         points
 
     from {{ ref('int_fit_criteria_matched') }}
-    where subject = 'contact'
+    where subject = 'contact' and {{ b2b_funnel.is_person_to_rebuild('subject_id') }}
 
 ),
 
@@ -140,7 +154,8 @@ final as (
 
         -- timestamps
         periods_scored.valid_from_at,
-        periods_scored.valid_to_at
+        periods_scored.valid_to_at,
+        {{ build_started_at() }} as built_at
 
     from periods_scored
     left join bands
