@@ -19,6 +19,8 @@
 -- from the beginning of time, so the person's first facts always find its attributes. The
 -- epoch valid at the end of the as-of day is the person as int_contacts_deduplicated holds it;
 -- the others let the funnel read each past day with the attributes known that day.
+-- Incremental by person on DuckDB (macros/incremental.sql): a run computes the persons
+-- int_contact_grain_changes found changed, and keeps the others' rows.
 {%- set survived_columns = [
     'company_id', 'email', 'first_name', 'last_name', 'phone', 'job_title', 'seniority',
     'department', 'linkedin_url', 'company_domain', 'country_code', 'lead_source'

@@ -18,6 +18,8 @@
 -- 'co.uk') never matches by itself. A free-mail domain (seed `free_mail_domains`) or any of its
 -- subdomains never matches. When several companies share a domain, the smallest company_id is
 -- taken, so the match is stable. Companies are read as of the as-of day.
+-- Incremental by person on DuckDB (macros/incremental.sql): a run computes the persons
+-- int_contact_grain_changes found changed, and keeps the others' rows.
 --
 -- Scale: a domain's company depends on the domain alone, so each distinct domain is matched
 -- once (171 k in the synthetic 1 M base, whose epochs name 1.7 M domains) and the epochs look

@@ -17,6 +17,8 @@
 -- 0-100, with its grade and whether it is in the ICP (per the `icp_grade_bands` seed). The first
 -- period is valid from the beginning of time; the current one (`is_current`) is the contact on
 -- the as-of day, the others let the funnel evaluate each instant with the fit known then.
+-- Incremental by person on DuckDB (macros/incremental.sql): a run computes the persons
+-- int_contact_grain_changes found changed, and keeps the others' rows.
 with
 
 epochs as (
