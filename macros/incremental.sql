@@ -362,7 +362,7 @@
 
 {#
     Incremental by person. The contact grain's per-person models (int_contact_epochs,
-    int_contacts_matched_to_companies, int_contacts_fit_scored) compute a person's rows from its
+    int_contacts_matched_to_companies, int_fit_criteria_matched, int_contacts_fit_scored) compute a person's rows from its
     own records and the companies it is matched to. On DuckDB they are incremental: a run
     computes every row of the persons `int_contact_grain_changes` found changed since the model
     last wrote a row (its `built_at`), deletes their held rows and inserts those computed (none
@@ -394,13 +394,21 @@
 {%- endmacro %}
 
 {# The `replace_persons` incremental strategy: the held rows of the persons to rebuild are
-   replaced by the rows computed. #}
+   replaced by the rows computed. The person's column is `contact_id`, or the one the model
+   names in `meta.person_column`; a model that also holds rows of no person names them in
+   `meta.rows_of_no_person` (a condition on its columns): it computes them whole each run, and
+   they are all replaced. #}
 {% macro get_incremental_replace_persons_sql(arg_dict) -%}
     {%- set target = arg_dict['target_relation'] -%}
     {%- set names = arg_dict['dest_columns'] | map(attribute='name') | list -%}
+    {%- set meta = config.get('meta', {}) -%}
     {#- first: the persons are read off the target's latest `built_at`, which the insert changes #}
     delete from {{ target }}
-    where contact_id in {{ b2b_funnel.persons_to_rebuild(target) }};
+    where
+        {{ meta.get('person_column', 'contact_id') }} in {{ b2b_funnel.persons_to_rebuild(target) }}
+        {%- if meta.get('rows_of_no_person') %}
+        or ({{ meta['rows_of_no_person'] }})
+        {%- endif %};
 
     insert into {{ target }} ({{ get_quoted_csv(names) }})
     select {{ get_quoted_csv(names) }} from {{ arg_dict['temp_relation'] }}

@@ -12,7 +12,7 @@
 -- One row per person (a deduplicated contact) the contact grain has computed, with a
 -- fingerprint of its records and when a build last found it changed: the persons whose rows
 -- the incremental-by-person models (int_contact_epochs, int_contacts_matched_to_companies,
--- int_contacts_fit_scored; macros/incremental.sql) compute again. A person changed since the
+-- int_fit_criteria_matched, int_contacts_fit_scored; macros/incremental.sql) compute again. A person changed since the
 -- last build when:
 -- - its records changed: one joined or left it, or is known from another instant
 --   (int_contact_ids_mapped, the fingerprint), or the seeds the contact grain reads changed
