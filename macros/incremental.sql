@@ -304,6 +304,15 @@
     {%- endfor -%}
 {%- endmacro %}
 
+{# A text fingerprint of a group's rows in any order (an aggregate): the sum of the 64-bit
+   hashes of their texts and their count. A changed row changes the sum but by a chance of one
+   in 2^64; an ordered list of the rows would sort each group's rows (3.4 of the 4 CPU-seconds
+   of int_contacts_fingerprinted at 1 M contacts). #}
+{% macro unordered_rows_text(row_text) -%}
+    cast(sum(cast({{ b2b_funnel.hash_64(row_text) }} as decimal(38, 0))) as {{ dbt.type_string() }})
+    || ':' || cast(count(*) as {{ dbt.type_string() }})
+{%- endmacro %}
+
 {# When this dbt invocation started (UTC): what the change-tracking models record. #}
 {% macro build_started_at() -%}
     cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as {{ dbt.type_timestamp() }})

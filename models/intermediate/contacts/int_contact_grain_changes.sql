@@ -68,13 +68,12 @@ configuration as (
 
 ),
 
--- in any order: the sum of the records' 64-bit hashes and their count
+-- in any order
 records_summed as (
 
     select
         contact_id,
-        cast(sum(cast({{ b2b_funnel.hash_64('record_text') }} as decimal(38, 0))) as {{ dbt.type_string() }})
-        || ':' || cast(count(*) as {{ dbt.type_string() }}) as records_text
+        {{ b2b_funnel.unordered_rows_text('record_text') }} as records_text
 
     from contact_ids
     group by contact_id
@@ -113,7 +112,7 @@ contact_versions as (
 
 ),
 
--- read once: staging's companies are a view
+-- materialised once: staging's companies are a view, read four times here
 company_versions as (
 
     select

@@ -158,8 +158,7 @@ inputs as (
 
     select
         input_rows.contact_id,
-        cast(sum(cast({{ b2b_funnel.hash_64('input_rows.input_text') }} as decimal(38, 0))) as {{ dbt.type_string() }})
-        || ':' || cast(count(*) as {{ dbt.type_string() }}) as inputs_text
+        {{ b2b_funnel.unordered_rows_text('input_rows.input_text') }} as inputs_text
 
     from input_rows
     inner join contacts
