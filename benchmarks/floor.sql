@@ -3910,9 +3910,9 @@ engagement as (
 
     select
         contact_id,
-        -- rounded as the instants' scores are: a float sum's last digits depend on the order
-        -- the engine adds the rows in, and must not differ between two runs or engines
-        round(sum(decayed_points), 6) as engagement_score,
+        -- summed as exact decimals (each term to 1e-12), then rounded as the instants' scores
+        -- are: a float sum's last digits depend on the order the engine adds the rows in
+        cast(round(sum(cast(decayed_points as decimal(38, 12))), 6) as double) as engagement_score,
         count(*) as engagement_event_count,
         max(occurred_at) as last_engaged_at
 

@@ -47,28 +47,23 @@ retention as (
 
 ),
 
-events as (
+engagement_by_type as (
 
-    select
-        contact_id,
-        {{ decayed_to_as_of('points', 'occurred_at') }} as decayed_points,
-        occurred_at
-
-    from {{ ref('fct_engagement_events') }}
+    select * from {{ ref('int_engagement_events_summed') }}
 
 ),
 
+-- the sum of the contact's engagement components (exact decimals), rounded as the instants'
+-- scores are
 engagement as (
 
     select
         contact_id,
-        -- rounded as the instants' scores are: a float sum's last digits depend on the order
-        -- the engine adds the rows in, and must not differ between two runs or engines
-        round(sum(decayed_points), 6) as engagement_score,
-        count(*) as engagement_event_count,
-        max(occurred_at) as last_engaged_at
+        cast(round(sum(decayed_points), 6) as double) as engagement_score,
+        cast(sum(event_count) as {{ dbt.type_bigint() }}) as engagement_event_count,
+        max(last_occurred_at) as last_engaged_at
 
-    from events
+    from engagement_by_type
     group by contact_id
 
 ),

@@ -1,11 +1,32 @@
+{{
+    config(
+        materialized=by_contact_materialization(),
+        incremental_strategy='replace_persons',
+        on_schema_change='fail',
+        meta={
+            'materialized_because': (
+                'a row per contact and ICP criterion met (8 M at 1 M contacts), of which a day'
+                ' changes those of a few persons: incremental by person (int_contact_grain_changes);'
+                ' the engagement rows (a fifth of the table) change every day with the decay and'
+                ' are computed whole each run'
+            ),
+            'rows_of_no_person': "score = 'engagement'",
+        },
+    )
+}}
+-- depends_on: {{ ref('int_contact_grain_changes') }}
+
 -- What made each contact's scores: one row per contact and component. For `icp_fit`, each ICP
 -- criterion its company or persona met, with its points (plus a `fit_bounds` row when the sum had
 -- to be brought within 0-100); for `engagement`, each event type the contact engaged by, with the
--- points its events still carry on the as-of day after caps and decay. Per contact and score, the
--- points sum to the score in dim_contacts. fct_engagement_events lists the events themselves.
+-- points its events still carry on the as-of day after caps and decay
+-- (int_engagement_events_summed). Per contact and score, the points sum to the score in
+-- dim_contacts. fct_engagement_events lists the events themselves.
 --
--- Scale: a row per contact and criterion or event type, rebuilt every run (the decay changes the
--- engagement rows every day); the events are read once, three columns of them.
+-- Incremental by person on DuckDB (macros/incremental.sql): a contact's fit rows depend on its
+-- current epoch's fit and company, and on the criteria it and its company meet, all of which
+-- int_contact_grain_changes follows; a run computes the fit rows of the persons it found
+-- changed, and every engagement row.
 with
 
 contacts as (
@@ -16,7 +37,7 @@ contacts as (
         icp_fit_score
 
     from {{ ref('int_contacts_fit_scored') }}
-    where is_current
+    where is_current and {{ b2b_funnel.is_person_to_rebuild('contact_id') }}
 
 ),
 
@@ -24,19 +45,6 @@ criteria_met as (
 
     select * from {{ ref('int_fit_criteria_matched') }}
     where is_current
-
-),
-
-events as (
-
-    select
-        contact_id,
-        event_type,
-        points,
-        is_capped,
-        occurred_at
-
-    from {{ ref('fct_engagement_events') }}
 
 ),
 
@@ -115,19 +123,7 @@ fit_bounds as (
 
 events_per_type as (
 
-    select
-        contact_id,
-        event_type,
-        count(*) as event_count,
-        sum(case when is_capped then 1 else 0 end) as capped_count,
-        max(occurred_at) as last_occurred_at,
-        sum(points) as points,
-        -- summed as exact decimals (each term to 1e-12): a float sum's last digits depend on the
-        -- order the engine adds the rows in, and must not differ between two builds or engines
-        sum(cast({{ decayed_to_as_of('points', 'occurred_at') }} as decimal(38, 12))) as decayed_points
-
-    from events
-    group by contact_id, event_type
+    select * from {{ ref('int_engagement_events_summed') }}
 
 ),
 
@@ -142,8 +138,8 @@ engagement_components as (
         cast(event_count as {{ dbt.type_string() }})
         || case when event_count = 1 then ' event' else ' events' end
         || case
-            when capped_count > 0
-                then ', ' || cast(capped_count as {{ dbt.type_string() }}) || ' over the period limit'
+            when capped_event_count > 0
+                then ', ' || cast(capped_event_count as {{ dbt.type_string() }}) || ' over the period limit'
             else ''
         end as detail,
         last_occurred_at as occurred_at,
@@ -155,13 +151,23 @@ engagement_components as (
 
 ),
 
-final as (
+components as (
 
     select * from fit_components
     union all
     select * from fit_bounds
     union all
     select * from engagement_components
+
+),
+
+final as (
+
+    select
+        *,
+        {{ build_started_at() }} as built_at
+
+    from components
 
 )
 
