@@ -7,7 +7,7 @@
             'materialized_because': (
                 'a row per contact and ICP criterion met (8 M at 1 M contacts), of which a day'
                 ' changes those of a few persons: incremental by person (int_contact_grain_changes);'
-                ' the engagement rows (a fifth of the table) change every day with the decay and'
+                ' the engagement rows (about half the table) change every day with the decay and'
                 ' are computed whole each run'
             ),
             'rows_of_no_person': "score = 'engagement'",
