@@ -3895,6 +3895,7 @@ events as (
     -- each event's points at the end of the as-of day, halving every half-life
     select
         contact_id,
+        event_type,
         points * power(
             2.0,
             -(date_diff('second', occurred_at, getvariable('as_of_at')) / 86400.0)
@@ -3906,17 +3907,31 @@ events as (
 
 ),
 
+-- the engagement components: per contact and event type, the decayed points summed as exact
+-- decimals (each term to 1e-12), published as a double
+engagement_by_type as (
+
+    select
+        contact_id,
+        cast(sum(cast(decayed_points as decimal(38, 12))) as double) as points,
+        count(*) as event_count,
+        max(occurred_at) as last_occurred_at
+
+    from events
+    group by contact_id, event_type
+
+),
+
 engagement as (
 
     select
         contact_id,
-        -- summed as exact decimals (each term to 1e-12), then rounded as the instants' scores
-        -- are: a float sum's last digits depend on the order the engine adds the rows in
-        cast(round(sum(cast(decayed_points as decimal(38, 12))), 6) as double) as engagement_score,
-        count(*) as engagement_event_count,
-        max(occurred_at) as last_engaged_at
+        -- the components' sum, as exact decimals (order-free), rounded as the instants' scores are
+        cast(round(sum(cast(points as decimal(38, 12))), 6) as double) as engagement_score,
+        sum(event_count) as engagement_event_count,
+        max(last_occurred_at) as last_engaged_at
 
-    from events
+    from engagement_by_type
     group by contact_id
 
 ),

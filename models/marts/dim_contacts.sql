@@ -47,23 +47,31 @@ retention as (
 
 ),
 
-engagement_by_type as (
+engagement_components as (
 
-    select * from {{ ref('int_engagement_events_summed') }}
+    select
+        contact_id,
+        points,
+        event_count,
+        occurred_at
+
+    from {{ ref('fct_contact_score_components') }}
+    where score = 'engagement'
 
 ),
 
--- the sum of the contact's engagement components (exact decimals), rounded as the instants'
--- scores are
+-- the sum of the contact's engagement components (one per event type, the events decayed and
+-- summed there): their points as exact decimals, so the sum does not depend on the order they
+-- are added in, rounded as the instants' scores are
 engagement as (
 
     select
         contact_id,
-        cast(round(sum(decayed_points), 6) as double) as engagement_score,
+        cast(round(sum(cast(points as decimal(38, 12))), 6) as double) as engagement_score,
         cast(sum(event_count) as {{ dbt.type_bigint() }}) as engagement_event_count,
-        max(last_occurred_at) as last_engaged_at
+        max(occurred_at) as last_engaged_at
 
-    from engagement_by_type
+    from engagement_components
     group by contact_id
 
 ),

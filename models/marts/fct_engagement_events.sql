@@ -16,12 +16,12 @@
 
 -- One row per accepted engagement event up to the as-of day, with the contact's engagement
 -- score right after the instant it happened at (all events of one instant share it: see
--- int_engagement_instants_scored) and its contact's current company: the event grain as BI
--- reads it.
+-- int_engagement_instants_scored) and its contact's current company. The event grain is written
+-- here once: fct_contact_score_components reads it rather than a copy.
 --
 -- Points are stored as earned, not decayed: the decay to the as-of day would change every row
--- every day. The scores decay them where they sum them (int_engagement_events_summed, macro
--- `decayed_to_as_of`).
+-- every day. fct_contact_score_components decays them where it sums them per contact and event
+-- type (macro `decayed_to_as_of`), and dim_contacts sums those.
 --
 -- Incremental by contact (macros/incremental.sql). A row depends on the as-of day only through
 -- the cut at its end and the contact's current company (in the contact's fingerprint:

@@ -42,7 +42,7 @@ AS_OF = date(2025, 12, 31)
 # parents, seeds included): a full `dbt build` would also run every data test, far slower.
 MART_SELECTOR = (
     "+dim_contacts +dim_companies +fct_funnel_transitions +fct_funnel_daily"
-    " +fct_contact_score_components +fct_engagement_events"
+    " +fct_contact_score_components"
 )
 # Bookkeeping columns: when the build that computed a row started, which differs between two
 # builds of the same facts by design.

@@ -398,13 +398,20 @@ def test_no_two_sources_name_the_same_relation(dbt_manifest: dict) -> None:
 
 
 # Accepted (docs/evaluator.md): every incremental-by-contact model reads int_contact_changes for
-# which contacts to rebuild, a control input rather than a concept joined again.
+# which contacts to rebuild, a control input rather than a concept joined again; dim_contacts
+# sums the engagement components rather than the 20 M events, and reads the fit score the
+# components do not hold.
 ACCEPTED_REJOINS = {
     (
         "model.b2b_funnel.int_contact_changes",
         "model.b2b_funnel.int_contact_facts_by_instant",
         "model.b2b_funnel.int_contact_states_folded",
-    )
+    ),
+    (
+        "model.b2b_funnel.int_contacts_fit_scored",
+        "model.b2b_funnel.fct_contact_score_components",
+        "model.b2b_funnel.dim_contacts",
+    ),
 }
 
 
