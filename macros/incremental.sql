@@ -371,9 +371,9 @@
 
 {#
     Incremental by person. The contact grain's per-person models (int_contact_epochs,
-    int_contacts_matched_to_companies, int_fit_criteria_matched, int_contacts_fit_scored)
-    compute a person's rows from its own records and the companies it is matched to. On DuckDB
-    they are incremental: a run
+    int_contacts_matched_to_companies, int_fit_criteria_matched, int_contacts_fit_scored, and
+    the fit rows of fct_contact_score_components) compute a person's rows from its own records
+    and the companies it is matched to. On DuckDB they are incremental: a run
     computes every row of the persons `int_contact_grain_changes` found changed since the model
     last wrote a row (its `built_at`), deletes their held rows and inserts those computed (none
     for a person that is gone). A model that failed or was skipped in a build catches up with

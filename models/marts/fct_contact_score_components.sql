@@ -48,6 +48,19 @@ criteria_met as (
 
 ),
 
+events as (
+
+    select
+        contact_id,
+        event_type,
+        points,
+        is_capped,
+        occurred_at
+
+    from {{ ref('fct_engagement_events') }}
+
+),
+
 -- company criteria reach a contact through its company, persona criteria directly
 criteria_per_contact as (
 
@@ -121,26 +134,13 @@ fit_bounds as (
 
 ),
 
-events as (
-
-    select
-        contact_id,
-        event_type,
-        points,
-        is_capped,
-        occurred_at
-
-    from {{ ref('fct_engagement_events') }}
-
-),
-
 events_per_type as (
 
     select
         contact_id,
         event_type,
         count(*) as event_count,
-        sum(case when is_capped then 1 else 0 end) as capped_event_count,
+        sum(case when is_capped then 1 else 0 end) as capped_count,
         max(occurred_at) as last_occurred_at,
         sum(points) as points,
         -- summed as exact decimals (each term to 1e-12): a float sum's last digits depend on the
@@ -163,8 +163,8 @@ engagement_components as (
         cast(event_count as {{ dbt.type_string() }})
         || case when event_count = 1 then ' event' else ' events' end
         || case
-            when capped_event_count > 0
-                then ', ' || cast(capped_event_count as {{ dbt.type_string() }}) || ' over the period limit'
+            when capped_count > 0
+                then ', ' || cast(capped_count as {{ dbt.type_string() }}) || ' over the period limit'
             else ''
         end as detail,
         last_occurred_at as occurred_at,
