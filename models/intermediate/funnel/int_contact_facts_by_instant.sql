@@ -25,6 +25,10 @@
 -- Incremental by contact (macros/incremental.sql): a run gathers again only the facts of the
 -- contacts whose inputs changed, from the instant each is rebuilt from (a contact rebuilt from
 -- an instant after it is first known: int_contact_changes).
+--
+-- Scale: the engagement instants (tens of millions at scale) are already one row per contact and
+-- instant; only the other facts (a few per contact) are grouped, and the two are joined by their
+-- key. Grouping them all together made as many groups as instants, and spilled.
 {%- set half_life = var('engagement_half_life_days') %}
 {%- set fact_booleans = [
     'is_identification', 'is_fit_change', 'has_interest_signal', 'has_high_intent', 'is_qualified_lead_score',
@@ -98,16 +102,25 @@ fit as (
     'score_after_instant': 'cast(null as double)',
 } %}
 
+-- each engagement instant with the fit valid then, if any (an instant before identification may
+-- have none); joined to the instants as read, where the fit is plainly the smaller side to hash
 engagement_placed as (
 
     select
         engagement.*,
         contacts.identified_at,
-        engagement.occurred_at <= contacts.identified_at as is_before_identification
+        engagement.occurred_at <= contacts.identified_at as is_before_identification,
+        fit.contact_id is not null as has_fit,
+        fit.icp_fit_score,
+        fit.is_icp
 
     from engagement
     inner join contacts
         on engagement.contact_id = contacts.contact_id
+    left join fit
+        on
+            engagement.contact_id = fit.contact_id
+            and {{ in_period('engagement.occurred_at', 'fit.valid_from_at', 'fit.valid_to_at') }}
 
 ),
 
@@ -176,7 +189,8 @@ identifications as (
 
 ),
 
-facts as (
+-- the facts other than the engagement instants after identification (a few per contact)
+other_facts as (
 
     select
         contact_id,
@@ -195,27 +209,6 @@ facts as (
         }) }}
 
     from identifications
-
-    union all
-
-    select
-        contact_id,
-        occurred_at,
-        false as is_identification,
-        false as is_fit_change,
-        {{ columns_with_defaults(fact_columns, {
-            'has_interest_signal': 'has_interest_signal',
-            'has_high_intent': 'has_high_intent',
-            'is_qualified_lead_score': 'is_qualified_lead_score',
-            'is_mql_score': 'is_mql_score',
-            'is_below_recycle_score': 'is_below_recycle_score',
-            'has_unsubscribed': 'has_unsubscribed',
-            'has_hard_bounced': 'has_hard_bounced',
-            'score_after_instant': 'score_after_instant',
-        }) }}
-
-    from engagement_placed
-    where not is_before_identification
 
     union all
 
@@ -296,67 +289,124 @@ facts as (
 
 ),
 
+other_instants as (
+
+    select
+        contact_id,
+        occurred_at,
+        min(disqualification_reason) as disqualification_reason,
+        max(score_after_instant) as score_after_instant,
+        sum(opportunities_opened) as opportunities_opened,
+        sum(opportunities_won) as opportunities_won,
+        sum(opportunities_lost) as opportunities_lost,
+        {% for column in fact_booleans %}
+            max(case when {{ column }} then 1 else 0 end) = 1 as {{ column }}{% if not loop.last %},{% endif %}
+        {% endfor %}
+
+    from other_facts
+    group by contact_id, occurred_at
+
+),
+
+-- each with the fit valid then
+other_instants_fitted as (
+
+    select
+        other_instants.*,
+        fit.icp_fit_score,
+        fit.is_icp
+
+    from other_instants
+    inner join fit
+        on
+            other_instants.contact_id = fit.contact_id
+            and {{ in_period('other_instants.occurred_at', 'fit.valid_from_at', 'fit.valid_to_at') }}
+
+),
+
+-- the engagement instants after identification, one row per contact and instant already
+engagement_instants as (
+
+    select * from engagement_placed
+    where not is_before_identification and has_fit
+
+),
+
+-- one row per contact and instant, with the ICP fit valid then: the engagement instants joined
+-- to the other facts' instants by their key rather than grouped with them (tens of millions of
+-- groups at scale, where the other facts make a few million)
+{%- set engagement_booleans = [
+    'has_interest_signal', 'has_high_intent', 'is_qualified_lead_score', 'is_mql_score',
+    'is_below_recycle_score', 'has_unsubscribed', 'has_hard_bounced',
+] %}
 instants as (
+
+    select
+        -- ids
+        coalesce(engagement.contact_id, other.contact_id) as contact_id,
+
+        -- strings
+        other.disqualification_reason,
+
+        -- numerics
+        greatest(
+            coalesce(engagement.score_after_instant, other.score_after_instant),
+            coalesce(other.score_after_instant, engagement.score_after_instant)
+        ) as score_after_instant,
+        cast(coalesce(other.opportunities_opened, 0) as integer) as opportunities_opened,
+        cast(coalesce(other.opportunities_won, 0) as integer) as opportunities_won,
+        cast(coalesce(other.opportunities_lost, 0) as integer) as opportunities_lost,
+        coalesce(engagement.icp_fit_score, other.icp_fit_score) as icp_fit_score,
+
+        -- booleans
+        {% for column in fact_booleans %}
+            {%- if column in engagement_booleans %}
+                coalesce(engagement.{{ column }}, false) or coalesce(other.{{ column }}, false) as {{ column }},
+            {%- else %}
+                coalesce(other.{{ column }}, false) as {{ column }},
+            {%- endif %}
+        {% endfor %}
+        coalesce(engagement.is_icp, other.is_icp) as is_icp,
+
+        -- timestamps
+        coalesce(engagement.occurred_at, other.occurred_at) as occurred_at
+
+    from engagement_instants as engagement
+    full outer join other_instants_fitted as other
+        on
+            engagement.contact_id = other.contact_id
+            and engagement.occurred_at = other.occurred_at
+
+),
+
+final as (
 
     select
         -- ids
         contact_id,
 
         -- strings
-        min(disqualification_reason) as disqualification_reason,
+        disqualification_reason,
 
         -- numerics
-        max(score_after_instant) as score_after_instant,
-        cast(sum(opportunities_opened) as integer) as opportunities_opened,
-        cast(sum(opportunities_won) as integer) as opportunities_won,
-        cast(sum(opportunities_lost) as integer) as opportunities_lost,
+        score_after_instant,
+        opportunities_opened,
+        opportunities_won,
+        opportunities_lost,
+        icp_fit_score,
 
         -- booleans
         {% for column in fact_booleans %}
-            max(case when {{ column }} then 1 else 0 end) = 1 as {{ column }},
+            {{ column }},
         {% endfor %}
+        is_icp,
 
         -- timestamps
-        occurred_at
-
-    from facts
-    group by contact_id, occurred_at
-
-),
-
--- each instant with the ICP fit valid then
-final as (
-
-    select
-        -- ids
-        instants.contact_id,
-
-        -- strings
-        instants.disqualification_reason,
-
-        -- numerics
-        instants.score_after_instant,
-        instants.opportunities_opened,
-        instants.opportunities_won,
-        instants.opportunities_lost,
-        fit.icp_fit_score,
-
-        -- booleans
-        {% for column in fact_booleans %}
-            instants.{{ column }},
-        {% endfor %}
-        fit.is_icp,
-
-        -- timestamps
-        instants.occurred_at,
+        occurred_at,
         {{ build_started_at() }} as built_at
 
     from instants
-    inner join fit
-        on
-            instants.contact_id = fit.contact_id
-            and {{ in_period('instants.occurred_at', 'fit.valid_from_at', 'fit.valid_to_at') }}
-    where {{ is_row_to_rebuild('instants.contact_id', 'instants.occurred_at') }}
+    where {{ is_row_to_rebuild('contact_id', 'occurred_at') }}
 
 )
 
