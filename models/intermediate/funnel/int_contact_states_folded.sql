@@ -69,6 +69,31 @@ with
     'seed_last_instant_at': ('max(held.occurred_at)', 'timestamp'),
 } %}
 
+{#- How the fold reads a seed: in an incremental build, the seeds' column (joined in pass 1 and
+    carried after it); a full build has no seeds and reads a typed null instead, which the
+    engine folds away rather than sorting a column of nulls in every pass. #}
+{%- set seed_types = {} %}
+{%- for name, (aggregate, type) in seed_columns.items() %}
+    {%- do seed_types.update({name: type}) %}
+{%- endfor %}
+{%- do seed_types.update({
+    'seed_open_opportunities': 'bigint',
+    'seed_state': dbt.type_string(),
+    'seed_sales_state': dbt.type_string(),
+    'seed_highest_level': 'integer',
+    'seed_losses_at_last_disqualification': 'bigint',
+}) %}
+{%- set seed = {} %}
+{%- for name, type in seed_types.items() %}
+    {%- do seed.update({name: name if is_incremental() else 'cast(null as ' ~ type ~ ')'}) %}
+{%- endfor %}
+{#- the seeds read after pass 1, which an incremental build carries through it #}
+{%- set seeds_carried = [
+    'seed_last_mql_entry_at', 'seed_last_lost_at', 'seed_last_setback_at', 'seed_last_qualified_at',
+    'seed_last_opened_at', 'seed_losses_so_far', 'seed_state', 'seed_sales_state', 'seed_highest_level',
+    'seed_losses_at_last_disqualification',
+] %}
+
 facts as (
 
     select * from {{ rows_to_rebuild(ref('int_contact_facts_by_instant')) }}
@@ -126,44 +151,28 @@ opportunities_open_before as (
 
 ),
 
-{% endif %}
-
 -- with the state, the highest level and the loss number of the last row before the instant
--- (none in a full build: every contact is folded from its start)
 seeds as (
 
-    {% if is_incremental() -%}
-        select
-            held_aggregated.*,
-            coalesce(opportunities_open_before.seed_open_opportunities, 0) as seed_open_opportunities,
-            last_held.state as seed_state,
-            last_held.sales_state as seed_sales_state,
-            last_held.highest_level as seed_highest_level,
-            held_aggregated.seed_losses_so_far - last_held.loss_number as seed_losses_at_last_disqualification
+    select
+        held_aggregated.*,
+        coalesce(opportunities_open_before.seed_open_opportunities, 0) as seed_open_opportunities,
+        last_held.state as seed_state,
+        last_held.sales_state as seed_sales_state,
+        last_held.highest_level as seed_highest_level,
+        held_aggregated.seed_losses_so_far - last_held.loss_number as seed_losses_at_last_disqualification
 
-        from held_aggregated
-        inner join {{ this }} as last_held
-            on
-                held_aggregated.contact_id = last_held.contact_id
-                and held_aggregated.seed_last_instant_at = last_held.occurred_at
-        left join opportunities_open_before
-            on held_aggregated.contact_id = opportunities_open_before.contact_id
-    {%- else -%}
-        select
-            contact_id,
-            {% for name, (aggregate, type) in seed_columns.items() -%}
-                cast(null as {{ type }}) as {{ name }},
-            {% endfor -%}
-            cast(null as bigint) as seed_open_opportunities,
-            cast(null as {{ dbt.type_string() }}) as seed_state,
-            cast(null as {{ dbt.type_string() }}) as seed_sales_state,
-            cast(null as integer) as seed_highest_level,
-            cast(null as bigint) as seed_losses_at_last_disqualification
-        from facts
-        where false
-    {%- endif %}
+    from held_aggregated
+    inner join {{ this }} as last_held
+        on
+            held_aggregated.contact_id = last_held.contact_id
+            and held_aggregated.seed_last_instant_at = last_held.occurred_at
+    left join opportunities_open_before
+        on held_aggregated.contact_id = opportunities_open_before.contact_id
 
 ),
+
+{% endif %}
 
 states as (
 
@@ -182,45 +191,42 @@ facts_accumulated as (
 
     select
         facts.*,
-        coalesce(seeds.seed_has_shown_interest, false)
+        coalesce({{ seed.seed_has_shown_interest }}, false)
         or max(case when facts.has_interest_signal then 1 else 0 end) over by_contact_so_far = 1
             as has_shown_interest,
-        coalesce(seeds.seed_disqualification_number, 0)
+        coalesce({{ seed.seed_disqualification_number }}, 0)
         + sum(case when facts.has_disqualification then 1 else 0 end) over by_contact_so_far
             as disqualification_number,
         {{ latest_of(
-            'seeds.seed_last_disqualified_at',
+            seed.seed_last_disqualified_at,
             'max(case when facts.has_disqualification then facts.occurred_at end) over by_contact_so_far'
         ) }} as last_disqualified_at,
         -- an opportunity opened at a disqualification's instant came before it
         {{ latest_of(
-            'seeds.seed_last_opportunity_opened_at',
+            seed.seed_last_opportunity_opened_at,
             'max(case when facts.opportunities_opened > 0 and not facts.has_disqualification'
             ~ ' then facts.occurred_at end) over by_contact_so_far'
         ) }} as last_opportunity_opened_at,
         {{ latest_of(
-            'seeds.seed_last_below_recycle_at',
+            seed.seed_last_below_recycle_at,
             'max(case when facts.is_below_recycle_score then facts.occurred_at end) over by_contact_so_far'
         ) }} as last_below_recycle_at,
-        coalesce(seeds.seed_has_won, false) or max(facts.opportunities_won) over by_contact_so_far > 0
+        coalesce({{ seed.seed_has_won }}, false) or max(facts.opportunities_won) over by_contact_so_far > 0
             as has_won,
-        coalesce(seeds.seed_open_opportunities, 0)
+        {%- if is_incremental() %}
+            {%- for name in seeds_carried %}
+        seeds.{{ name }},
+            {%- endfor %}
+        {%- endif %}
+        coalesce({{ seed.seed_open_opportunities }}, 0)
         + sum(facts.opportunities_opened - facts.opportunities_won - facts.opportunities_lost)
-            over by_contact_so_far as open_opportunities,
-        seeds.seed_last_mql_entry_at,
-        seeds.seed_last_lost_at,
-        seeds.seed_last_setback_at,
-        seeds.seed_last_qualified_at,
-        seeds.seed_last_opened_at,
-        seeds.seed_losses_so_far,
-        seeds.seed_state,
-        seeds.seed_sales_state,
-        seeds.seed_highest_level,
-        seeds.seed_losses_at_last_disqualification
+            over by_contact_so_far as open_opportunities
 
     from facts
+    {%- if is_incremental() %}
     left join seeds
         on facts.contact_id = seeds.contact_id
+    {%- endif %}
     window by_contact_so_far as (
         partition by facts.contact_id
         order by facts.occurred_at
@@ -258,27 +264,27 @@ latest_dated as (
     select
         *,
         {{ latest_of(
-            'seed_last_mql_entry_at',
+            seed.seed_last_mql_entry_at,
             'max(case when is_mql_entry_point then occurred_at end) over by_contact_so_far'
         ) }} as last_mql_entry_at,
         {{ latest_of(
-            'seed_last_lost_at', 'max(case when is_loss then occurred_at end) over by_contact_so_far'
+            seed.seed_last_lost_at, 'max(case when is_loss then occurred_at end) over by_contact_so_far'
         ) }} as last_lost_at,
         {{ latest_of(
-            'seed_last_setback_at',
+            seed.seed_last_setback_at,
             'max(case when has_disqualification or is_loss then occurred_at end) over by_contact_so_far'
         ) }} as last_setback_at,
         {{ latest_of(
-            'seed_last_qualified_at',
+            seed.seed_last_qualified_at,
             'max(case when has_sql_qualification and not (has_disqualification or is_loss)'
             ~ ' then occurred_at end) over by_contact_so_far'
         ) }} as last_qualified_at,
         {{ latest_of(
-            'seed_last_opened_at',
+            seed.seed_last_opened_at,
             'max(case when opportunities_opened > 0 and not (has_disqualification or is_loss)'
             ~ ' then occurred_at end) over by_contact_so_far'
         ) }} as last_opened_at,
-        coalesce(seed_losses_so_far, 0) + sum(case when is_loss then 1 else 0 end) over by_contact_so_far
+        coalesce({{ seed.seed_losses_so_far }}, 0) + sum(case when is_loss then 1 else 0 end) over by_contact_so_far
             as losses_so_far
 
     from crossings_and_levels
@@ -318,15 +324,15 @@ states_current as (
     select
         *,
         coalesce(sales_state, marketing_state) as state,
-        coalesce(lag(coalesce(sales_state, marketing_state)) over by_contact_in_time, seed_state)
+        coalesce(lag(coalesce(sales_state, marketing_state)) over by_contact_in_time, {{ seed.seed_state }})
             as previous_state,
         coalesce(
             lag(case when sales_state is null then 1 else 0 end) over by_contact_in_time,
-            case when seed_sales_state is null then 1 else 0 end
+            case when {{ seed.seed_sales_state }} is null then 1 else 0 end
         ) = 1 as was_marketing_led,
         losses_so_far - coalesce(
             {{ latest_of(
-                'seed_losses_at_last_disqualification',
+                seed.seed_losses_at_last_disqualification,
                 'max(case when has_disqualification then losses_so_far end) over ('
                 ~ ' partition by contact_id order by occurred_at'
                 ~ ' rows between unbounded preceding and current row)'
@@ -371,12 +377,12 @@ highest_levels as (
     select
         *,
         {{ latest_of(
-            'seed_highest_level',
+            seed.seed_highest_level,
             'max(level_reached) over (partition by contact_id order by occurred_at'
             ~ ' rows between unbounded preceding and current row)'
         ) }} as highest_level,
         {{ latest_of(
-            'seed_highest_level',
+            seed.seed_highest_level,
             'max(level_reached) over (partition by contact_id order by occurred_at'
             ~ ' rows between unbounded preceding and 1 preceding)'
         ) }} as previous_highest_level
